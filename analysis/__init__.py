@@ -1,0 +1,1 @@
+"""Statistics for the cohort figures: lifelines for survival, scipy for tests and exact intervals."""

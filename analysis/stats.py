@@ -1,0 +1,143 @@
+"""The contract's statistics over per-patient values; undefined results are None, never exceptions."""
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+RFS_MONTHS = (6, 12, 18, 24, 36)
+
+
+def clean(x: object) -> float | None:
+    """A float, or None for a missing, NaN or infinite value."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def poisson_ci(k: int, alpha: float = 0.05) -> tuple[float, float]:
+    """Exact (chi-square) confidence interval for a Poisson count k."""
+    low = stats.chi2.ppf(alpha / 2, 2 * k) / 2 if k > 0 else 0.0
+    high = stats.chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
+    return float(low), float(high)
+
+
+def rate(events: int, exposure: float, per: float = 1.0) -> dict | None:
+    """events / exposure × per with an exact Poisson 95 % CI; None without exposure."""
+    if not exposure:
+        return None
+    low, high = poisson_ci(int(events))
+    return {
+        "rate": events / exposure * per,
+        "ci_low": low / exposure * per,
+        "ci_high": high / exposure * per,
+    }
+
+
+def proportion(n: int, total: int) -> dict | None:
+    """n of total in percent with the exact (Clopper–Pearson) 95 % CI; None when total is 0."""
+    if not total:
+        return None
+    ci = stats.binomtest(int(n), int(total)).proportion_ci(method="exact")
+    return {"n": int(n), "pct": 100 * n / total, "ci_low": 100 * ci.low, "ci_high": 100 * ci.high}
+
+
+def mean_change_tests(changes: pd.Series) -> dict:
+    """n, mean, SD and the one-sample t-test and Wilcoxon p-values of H0 "mean change = 0"."""
+    x = np.asarray(changes.dropna(), dtype=float)
+    n = len(x)
+    result = {
+        "n": n,
+        "mean": float(x.mean()) if n else None,
+        "sd": float(x.std(ddof=1)) if n >= 2 else None,
+        "p_ttest": None,
+        "p_wilcoxon": None,
+    }
+    if n >= 2 and not np.all(x == x[0]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result["p_ttest"] = _safe_p(lambda: stats.ttest_1samp(x, 0.0).pvalue)
+            result["p_wilcoxon"] = _safe_p(lambda: stats.wilcoxon(x).pvalue)
+    return result
+
+
+def _safe_p(test) -> float | None:
+    try:
+        return clean(test())
+    except ValueError:
+        return None
+
+
+def mean_ci(changes: pd.Series, level: float = 0.95) -> tuple[float, float] | None:
+    """t-based confidence interval of a mean; None with fewer than two values or zero spread."""
+    x = np.asarray(changes.dropna(), dtype=float)
+    if len(x) < 2:
+        return None
+    sem = stats.sem(x)
+    if not sem:
+        return (float(x.mean()), float(x.mean()))
+    low, high = stats.t.interval(level, len(x) - 1, loc=x.mean(), scale=sem)
+    return float(low), float(high)
+
+
+def kaplan_meier(months: pd.Series, event: pd.Series):
+    """A fitted lifelines KaplanMeierFitter (95 % log(−log) CI), or None for an empty group."""
+    from lifelines import KaplanMeierFitter  # slow import: only when a curve is needed
+
+    if len(months) == 0:
+        return None
+    return KaplanMeierFitter().fit(np.asarray(months, float), np.asarray(event, bool))
+
+
+def km_at(kmf, t: float) -> dict | None:
+    """S(t) and its CI from the step function at t; None beyond the longest observed time."""
+    if kmf is None or t > kmf.durations.max():
+        return None
+    sf = kmf.survival_function_.iloc[:, 0]
+    ci = kmf.confidence_interval_
+    idx = sf.index[sf.index <= t]
+    if len(idx) == 0:
+        return {"s": 1.0, "ci_low": 1.0, "ci_high": 1.0}
+    at = idx[-1]
+    s = float(sf.loc[at])
+    low, high = clean(ci.loc[at].iloc[0]), clean(ci.loc[at].iloc[1])
+    if s == 1.0:
+        low, high = 1.0, 1.0
+    return {"s": s, "ci_low": low, "ci_high": high}
+
+
+def rfs_summary(months: pd.Series, event: pd.Series) -> dict | None:
+    """Kaplan–Meier estimates at 6/12/18/24/36 months and the median; None for an empty group."""
+    kmf = kaplan_meier(months, event)
+    if kmf is None:
+        return None
+    return {
+        "at_months": {str(t): km_at(kmf, t) for t in RFS_MONTHS},
+        "median_months": clean(kmf.median_survival_time_),
+    }
+
+
+def logrank_p(months: pd.Series, event: pd.Series, group: pd.Series) -> float | None:
+    """Log-rank p across groups (two groups: logrank_test; more: multivariate); None for one group."""
+    from lifelines.statistics import logrank_test, multivariate_logrank_test
+
+    labels = pd.unique(group)
+    if len(labels) < 2:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if len(labels) == 2:
+            a, b = (group == labels[0]), (group == labels[1])
+            result = logrank_test(months[a], months[b], event[a], event[b])
+        else:
+            result = multivariate_logrank_test(months, group, event)
+    return clean(result.p_value)
+
+
+def number_at_risk(kmf, times) -> list[int]:
+    """Patients still at risk (time ≥ t) at each of the given times."""
+    durations = np.asarray(kmf.durations)
+    return [int((durations >= t).sum()) for t in times]

@@ -1,0 +1,125 @@
+"""Command line of the data layer: python -m queries {summary,validate,import} --help."""
+
+import argparse
+import json
+import sys
+
+from queries.dataset import Dataset, DatasetError
+from queries.filters import DEFAULT_IGG_THRESHOLD, Filters
+from queries.summary import summary
+from queries.validate import report, validate
+
+
+def _filters(args: argparse.Namespace) -> Filters:
+    return Filters(
+        followup_min=args.followup_min,
+        followup_max=args.followup_max,
+        doses_min=args.doses_min,
+        doses_max=args.doses_max,
+        subtypes=[s.upper() for s in args.subtype] if args.subtype else None,
+        sexes=args.sex,
+        sites=args.site,
+        age_min=args.age_min,
+        age_max=args.age_max,
+        igg_threshold=args.igg_threshold,
+    )
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    ds = Dataset(args.data)
+    print(json.dumps(summary(ds, _filters(args)), indent=2))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    problems = validate(args.data)
+    print(report(problems))
+    return 1 if any(p.severity == "error" for p in problems) else 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from queries.importer import ImportError_, import_files
+
+    try:
+        result = import_files(args.source, args.to, user=args.user)
+    except ImportError_ as exc:
+        print(f"import failed: {exc}", file=sys.stderr)
+        return 1
+    for note in result.notes:
+        print(note)
+    if result.problems:
+        print(report(result.problems))
+    if result.version is None:
+        print("not activated: the dataset has errors (nothing was changed)", file=sys.stderr)
+        return 1
+    print(f"activated version {result.version} in {args.to}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m queries",
+        description="Rituximab Cohort Explorer data layer: study summary, validation and import "
+        "of a cohort dataset (a folder of parquet files, one per table of the data contract).",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser(
+        "summary",
+        help="print the study summary (summary.json) for a dataset and filters",
+        description="Print the contract's summary.json for the selected patients. Bounds are inclusive; "
+        "a filter left out does not restrict.",
+    )
+    s.add_argument("--data", required=True, help="dataset folder (one parquet file per table)")
+    s.add_argument("--followup-min", type=float, metavar="MONTHS", help="minimum follow-up in months")
+    s.add_argument("--followup-max", type=float, metavar="MONTHS", help="maximum follow-up in months")
+    s.add_argument("--doses-min", type=int, metavar="N", help="minimum number of infusions")
+    s.add_argument("--doses-max", type=int, metavar="N", help="maximum number of infusions")
+    s.add_argument("--subtype", nargs="+", metavar="S", help="subtypes to keep, e.g. RRMS NMOSD")
+    s.add_argument("--sex", nargs="+", choices=["F", "M"], help="sexes to keep")
+    s.add_argument("--site", nargs="+", metavar="SITE", help="sites (centres) to keep")
+    s.add_argument("--age-min", type=float, metavar="YEARS", help="minimum age at first dose")
+    s.add_argument("--age-max", type=float, metavar="YEARS", help="maximum age at first dose")
+    s.add_argument(
+        "--igg-threshold", type=float, default=DEFAULT_IGG_THRESHOLD, metavar="G_L",
+        help=f"IgG below this (g/L) counts as low (default {DEFAULT_IGG_THRESHOLD})",
+    )
+    s.set_defaults(run=cmd_summary)
+
+    v = sub.add_parser(
+        "validate",
+        help="check a dataset against every rule of the data contract",
+        description="Report every problem of a dataset, grouped by table and rule, with examples "
+        "naming the row, patient and column. Exit 1 on any error, 0 when only warnings (records "
+        "outside a patient's window, a patient without infusions) or none.",
+    )
+    v.add_argument("--data", required=True, help="dataset folder (one parquet file per table)")
+    v.set_defaults(run=cmd_validate)
+
+    i = sub.add_parser(
+        "import",
+        help="import CSV/Excel/parquet files (or a zip) as a new dataset version",
+        description="Read one file per table (CSV, .xlsx or parquet; or one zip of them, or a folder), "
+        "cast to the contract's types, validate, and when there are no errors write a new version "
+        "under the target folder and make it active. A failed import changes nothing.",
+    )
+    i.add_argument("--from", dest="source", nargs="+", required=True, metavar="FILES_OR_FOLDER")
+    i.add_argument("--to", required=True, metavar="DIR", help="datasets folder holding the versions")
+    i.add_argument("--user", default="command line", help="who imports (recorded with the version)")
+    i.set_defaults(run=cmd_import)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
