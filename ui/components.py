@@ -1,0 +1,115 @@
+"""Building blocks every page uses: the selection header, charts with their tables, number formats."""
+
+import datetime as dt
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from queries import Filters
+from ui import data, filters as shared_filters, privacy
+from ui.settings import APP_VERSION
+from ui.theme import style
+
+
+def header(title: str, question: str) -> tuple[Filters, dict]:
+    """Page title, 'n of N patients selected', the active filters; stops on an empty selection."""
+    st.title(title)
+    st.caption(question)
+    f = shared_filters.current()
+    s = data.summary(f)
+    total = data.summary(Filters())["patients"]["total"]
+    n = s["patients"]["total"]
+    st.markdown(
+        f"**{privacy.count(n)} of {privacy.count(total)} patients selected** · "
+        f"{shared_filters.describe(f)}"
+    )
+    if n == 0:
+        st.info("No patients match the current filters. Widen the filters in the sidebar, or reset them.")
+        st.stop()
+    return f, s
+
+
+def provenance(f: Filters | None = None) -> str:
+    """Dataset version, filters, app version and date: the line under every exported figure."""
+    f = f or shared_filters.current()
+    location, version = data.current()
+    return (
+        f"Dataset {version} · filters: {shared_filters.describe(f)} · "
+        f"Rituximab Cohort Explorer {APP_VERSION} · {dt.date.today().isoformat()}"
+    )
+
+
+def safe_csv(df: pd.DataFrame) -> bytes:
+    """CSV that spreadsheets will not execute: text cells starting with = + - @ are quoted with '."""
+    out = df.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(_escape_cell)
+    out.columns = [_escape_cell(str(c)) for c in out.columns]
+    return out.to_csv(index=False).encode("utf-8")
+
+
+def _escape_cell(value: object) -> object:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "chart"
+
+
+def chart(fig: go.Figure, table: pd.DataFrame, name: str, caption: str, height: int | None = 420) -> None:
+    """A plotly chart, its caption (definition and n), and the table behind it, viewable and as CSV."""
+    style(fig, height)
+    slug = _slug(name)
+    st.plotly_chart(
+        fig,
+        key=f"chart-{slug}",
+        config={
+            "displaylogo": False,
+            "toImageButtonOptions": {"format": "png", "filename": slug, "scale": 3},
+        },
+    )
+    st.caption(caption)
+    with st.expander(f"Table behind “{name}”"):
+        st.dataframe(table, hide_index=True)
+        st.download_button(
+            "Download CSV", safe_csv(table), file_name=f"{slug}.csv", mime="text/csv",
+            key=f"csv-{slug}", icon=":material/download:",
+        )
+
+
+def fmt(x: float | None, digits: int = 1, suffix: str = "") -> str:
+    """A number with fixed decimals, or 'n/a' when undefined."""
+    return "n/a" if x is None or pd.isna(x) else f"{x:.{digits}f}{suffix}"
+
+
+def fmt_ci(low: float | None, high: float | None, digits: int = 1, suffix: str = "") -> str:
+    """'(95 % CI a–b)' or '' when undefined."""
+    if low is None or high is None:
+        return ""
+    return f"(95 % CI {low:.{digits}f}–{high:.{digits}f}{suffix})"
+
+
+def fmt_p(p: float | None, f: Filters | None = None) -> str:
+    """'p = 0.060' ('p < 0.001'), 'p n/a' when undefined; labelled exploratory on a narrowed cohort."""
+    if p is None or pd.isna(p):
+        text = "p n/a"
+    elif p < 0.001:
+        text = "p < 0.001"
+    else:
+        text = f"p = {p:.3f}"
+    f = f or shared_filters.current()
+    return f"{text} (exploratory — subgroup)" if f.is_narrowed() and p is not None else text
+
+
+def pct(n: int | None, total: int | None) -> str:
+    """'n/N (x %)' with small counts hidden in viewer mode."""
+    if not total:
+        return "n/a"
+    if privacy.small(n) or privacy.small(total - (n or 0)):
+        return f"{privacy.count(n)}/{privacy.count(total)}"
+    return f"{n}/{total} ({100 * n / total:.1f} %)"

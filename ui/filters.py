@@ -1,0 +1,142 @@
+"""The sidebar filters shared by every page, bound to the URL so that a shared link opens the same view."""
+
+import math
+
+import streamlit as st
+
+from queries import Filters, subtype_order
+from ui import data
+
+KEYS = ("followup", "doses", "subtype", "sex", "site", "age")
+
+
+def bounds() -> dict:
+    """The unfiltered cohort's ranges and categories, which set the widgets' limits and defaults."""
+    patients = data.run("patient_outcome")
+    return {
+        "followup": (math.floor(patients["followup_months"].min()), math.ceil(patients["followup_months"].max())),
+        "doses": (int(patients["doses"].min()), int(patients["doses"].max())),
+        "age": (math.floor(patients["age_at_first_dose"].min()), math.ceil(patients["age_at_first_dose"].max())),
+        "subtypes": subtype_order(patients["subtype"].dropna().unique()),
+        "sexes": sorted(patients["sex"].dropna().unique()),
+        "sites": sorted(patients["site"].dropna().unique()),
+        "total": len(patients),
+    }
+
+
+def _url_notices(b: dict) -> list[str]:
+    """Values in the link that the widgets will ignore, to say so instead of silently dropping them."""
+    notices = []
+    qp = st.query_params
+
+    def numbers(key: str, lo: float, hi: float) -> None:
+        values = qp.get_all(key)
+        if not values:
+            return
+        try:
+            nums = [float(v) for v in values]
+            ok = len(nums) == 2 and lo <= nums[0] <= nums[1] <= hi
+        except ValueError:
+            ok = False
+        if not ok:
+            notices.append(f"{key}={'&'.join(values)} (allowed: two numbers from {lo} to {hi})")
+
+    def choices(key: str, options: list[str]) -> None:
+        bad = [v for v in qp.get_all(key) if v not in options]
+        if bad:
+            notices.append(f"{key}={', '.join(bad)} (allowed: {', '.join(options) or 'none'})")
+
+    numbers("followup", *b["followup"])
+    numbers("doses", *b["doses"])
+    numbers("age", *b["age"])
+    choices("subtype", b["subtypes"])
+    choices("sex", b["sexes"])
+    choices("site", b["sites"])
+    return notices
+
+
+def _reset(b: dict) -> None:
+    st.session_state["followup"] = b["followup"]
+    st.session_state["doses"] = b["doses"]
+    st.session_state["age"] = b["age"]
+    st.session_state["subtype"] = b["subtypes"]
+    st.session_state["sex"] = b["sexes"]
+    st.session_state["site"] = b["sites"]
+
+
+def sidebar() -> Filters:
+    """Draw the shared filters in the sidebar and return the selection they make."""
+    b = bounds()
+    notices = _url_notices(b)
+    with st.sidebar:
+        st.header("Filters")
+        followup = st.slider(
+            "Follow-up (months)", *b["followup"], value=b["followup"], step=1,
+            key="followup", bind="query-params",
+            help="Months from first dose to last follow-up (days / 30.4375). Bounds inclusive.",
+        )
+        doses = st.slider(
+            "Rituximab doses", *b["doses"], value=b["doses"], step=1,
+            key="doses", bind="query-params", help="Infusions given inside the follow-up window.",
+        )
+        subtypes = st.multiselect(
+            "Disease subtypes", b["subtypes"], default=b["subtypes"], key="subtype", bind="query-params",
+        )
+        with st.expander("More filters"):
+            sexes = st.multiselect("Sex", b["sexes"], default=b["sexes"], key="sex", bind="query-params")
+            sites = (
+                st.multiselect("Site", b["sites"], default=b["sites"], key="site", bind="query-params")
+                if b["sites"] else b["sites"]
+            )
+            age = st.slider(
+                "Age at first dose (years)", *b["age"], value=b["age"], step=1,
+                key="age", bind="query-params",
+            )
+        st.button("Reset filters", key="reset", on_click=_reset, args=(b,), icon=":material/restart_alt:")
+    for notice in notices:
+        st.toast(f"Ignored a filter value from the link: {notice}", icon="⚠️")
+        st.session_state.setdefault("url_notices", []).append(notice)
+
+    def bound(value: tuple, full: tuple) -> tuple:
+        return (None if value[0] <= full[0] else value[0], None if value[1] >= full[1] else value[1])
+
+    followup_min, followup_max = bound(tuple(followup), b["followup"])
+    doses_min, doses_max = bound(tuple(doses), b["doses"])
+    age_min, age_max = bound(tuple(age), b["age"])
+    return Filters(
+        followup_min=followup_min, followup_max=followup_max,
+        doses_min=doses_min, doses_max=doses_max,
+        subtypes=None if list(subtypes) == b["subtypes"] else tuple(subtypes),
+        sexes=None if list(sexes) == b["sexes"] else tuple(sexes),
+        sites=None if list(sites) == b["sites"] else tuple(sites),
+        age_min=age_min, age_max=age_max,
+    )
+
+
+def describe(f: Filters) -> str:
+    """The active filters in one line, or 'no filters' when the whole cohort is shown."""
+    parts = []
+
+    def rng(label: str, lo, hi, unit: str) -> None:
+        if lo is not None and hi is not None:
+            parts.append(f"{label} {lo:g}–{hi:g}{unit}")
+        elif lo is not None:
+            parts.append(f"{label} ≥ {lo:g}{unit}")
+        elif hi is not None:
+            parts.append(f"{label} ≤ {hi:g}{unit}")
+
+    rng("follow-up", f.followup_min, f.followup_max, " months")
+    rng("doses", f.doses_min, f.doses_max, "")
+    if f.subtypes is not None:
+        parts.append("subtypes: " + (", ".join(f.subtypes) or "none"))
+    if f.sexes is not None:
+        parts.append("sex: " + (", ".join(f.sexes) or "none"))
+    if f.sites is not None:
+        parts.append("sites: " + (", ".join(f.sites) or "none"))
+    rng("age", f.age_min, f.age_max, " years")
+    return "; ".join(parts) if parts else "no filters (whole cohort)"
+
+
+def current() -> Filters:
+    """The selection made by the sidebar on this run (set by app.py)."""
+    return st.session_state.get("filters") or Filters()

@@ -1,0 +1,42 @@
+"""Where the dataset lives and the privacy settings: environment variables, then secrets, then defaults."""
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+APP_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = APP_DIR / "data" / "demo"
+APP_VERSION = "0.1.0"
+
+
+def _secret(section: str, key: str) -> object | None:
+    try:
+        return st.secrets.get(section, {}).get(key)
+    except (FileNotFoundError, AttributeError, KeyError):
+        return None
+    except Exception:  # a malformed secrets.toml must not take the app down
+        return None
+
+
+def setting(env: str, section: str, key: str, default: object) -> object:
+    """A setting from the environment variable, else secrets.toml [section] key, else the default."""
+    if os.environ.get(env):
+        return os.environ[env]
+    value = _secret(section, key)
+    return default if value is None else value
+
+
+def data_location() -> str:
+    """The dataset folder (RCE_DATA or [data] location), data/demo by default."""
+    location = str(setting("RCE_DATA", "data", "location", DEFAULT_DATA))
+    path = Path(location)
+    return str(path if path.is_absolute() or "://" in location else APP_DIR / path)
+
+
+def min_count() -> int:
+    """k: in viewer mode counts from 1 to k − 1 are hidden (RCE_MIN_COUNT or [privacy] min_count)."""
+    try:
+        return max(1, int(setting("RCE_MIN_COUNT", "privacy", "min_count", 5)))
+    except (TypeError, ValueError):
+        return 5
