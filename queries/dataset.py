@@ -11,7 +11,7 @@ from queries.contract import DUCKDB_TYPES, TABLES
 from queries.filters import Filters
 
 SQL_DIR = Path(__file__).parent / "sql"
-MACROS = ("selected_patients", "patient_outcomes")
+SETUP = ("patient_facts", "selected_patients", "patient_outcomes")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -71,8 +71,8 @@ class Dataset:
         self.columns: dict[str, set[str]] = {}
         self._con = duckdb.connect(":memory:")
         self._create_views()
-        for macro in MACROS:
-            self._con.execute(sql_text(macro))
+        for statement in SETUP:
+            self._con.execute(sql_text(statement))
 
     def _create_views(self) -> None:
         if not self.location.is_dir():

@@ -1,0 +1,27 @@
+-- One row per laboratory value of one test inside a selected patient's window (after the first-dose
+-- day, up to last follow-up): the value and the months since first dose.
+-- $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min, $age_max:
+-- the selection; $test: the lab test (e.g. 'IgG', 'platelets').
+with selected as (
+    select *
+    from selected_patients(
+        $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min,
+        $age_max
+    )
+),
+final as (
+    select
+        l.patient_id,
+        s.subtype,
+        l.test,
+        l.sample_date,
+        (l.sample_date - s.first_dose_date) / 30.4375 as months,
+        l.value,
+        l.unit
+    from labs l
+    join selected s using (patient_id)
+    where l.test = $test
+      and l.sample_date > s.first_dose_date
+      and l.sample_date <= s.last_followup_date
+)
+select * from final order by subtype, patient_id, sample_date
