@@ -38,11 +38,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from queries.importer import ImportError_, import_files
+    from queries.importer import ImportFailed, import_files
 
     try:
         result = import_files(args.source, args.to, user=args.user)
-    except ImportError_ as exc:
+    except ImportFailed as exc:
         print(f"import failed: {exc}", file=sys.stderr)
         return 1
     for note in result.notes:

@@ -30,6 +30,7 @@ class Problem:
     rule: str
     count: int = 1
     examples: list[dict] = field(default_factory=list)  # row, patient_id, date, value
+    file: str = ""  # the file the rows are numbered in, when not the table's parquet file
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -173,11 +174,11 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
     for p in problems:
         for ex in p.examples or [{}]:
             rows.append({
-                "severity": p.severity, "table": p.table, "row": ex.get("row"),
+                "severity": p.severity, "table": p.table, "file": p.file, "row": ex.get("row"),
                 "patient_id": ex.get("patient_id"), "date": ex.get("date"), "column": p.column,
                 "rule": p.rule, "value": ex.get("value"), "rows affected": p.count,
             })
-    columns = ["severity", "table", "row", "patient_id", "date", "column", "rule", "value", "rows affected"]
+    columns = ["severity", "table", "file", "row", "patient_id", "date", "column", "rule", "value", "rows affected"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -198,5 +199,6 @@ def report(problems: list[Problem]) -> str:
             lines.append(f"  {p.severity:<7} {where}{p.rule}{count}")
             for ex in p.examples:
                 who = ", ".join(str(v) for v in (ex["patient_id"], ex["date"]) if v is not None)
-                lines.append(f"          row {ex['row']} ({who}): {p.column} = {ex['value']!r}")
+                of = f" of {p.file}" if p.file else ""
+                lines.append(f"          row {ex['row']}{of} ({who}): {p.column} = {ex['value']!r}")
     return "\n".join(lines)
