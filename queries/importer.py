@@ -120,9 +120,10 @@ def _read_excel(raw: bytes, name: str, notes: list[str]) -> list[tuple[str, pd.D
         raise ImportFailed(f"{name}: not a readable Excel file ({type(exc).__name__})") from None
     result = []
     for sheet, frame in sheets.items():
-        frame = frame.dropna(how="all")
-        if frame.empty:
+        filled = frame.notna().any(axis=1)
+        if not filled.any():
             continue
+        frame = frame.loc[filled.idxmax():]  # the header is the first row with anything in it
         columns = [str(c).strip() for c in frame.iloc[0]]
         _check_header(columns, f"{name} [{sheet}]")
         body = frame.iloc[1:].copy()
