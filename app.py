@@ -3,7 +3,8 @@
 import streamlit as st
 
 from queries import DatasetError
-from ui import data, filters
+from ui import auth, data, filters
+from ui.pages import ANALYSIS, DATA, REPORT
 
 presenting = st.query_params.get("present") in ("true", "True", "1")
 st.set_page_config(
@@ -13,11 +14,17 @@ st.set_page_config(
     initial_sidebar_state="collapsed" if presenting else "auto",
 )
 
+role = auth.gate()
+
+data_page = st.Page(str(DATA.path), title=DATA.title, icon=DATA.icon, url_path=DATA.url_path)
 try:
     data.dataset()
     st.session_state["filters"] = filters.sidebar()
 except DatasetError as exc:
     st.error(f"The dataset cannot be opened: {exc}")
+    if role != "team":
+        st.stop()
+    st.navigation([data_page]).run()  # the team can still import a dataset or switch back to another
     st.stop()
 
 with st.sidebar:
@@ -26,6 +33,12 @@ with st.sidebar:
         "Presentation mode", key="present", bind="query-params",
         help="Larger text and charts for a projector; the sidebar starts collapsed. Kept in the link.",
     )
+    if role == "team":
+        st.toggle(
+            "Preview viewer mode", key="preview_viewer",
+            help="See the pages as a collaborator with the viewer role does: no patient IDs, "
+            "counts below the minimum hidden, aggregate downloads only.",
+        )
 
 if st.session_state.get("present"):
     st.html(
@@ -38,14 +51,9 @@ if st.session_state.get("present"):
     )
 
 pages = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/subtypes.py", title="Disease subtypes", icon=":material/category:", url_path="subtypes"),
-    st.Page(
-        "pages/relapse_free_survival.py", title="Relapse-free survival",
-        icon=":material/show_chart:", url_path="survival",
-    ),
-    st.Page("pages/edss.py", title="EDSS change", icon=":material/accessible:", url_path="edss"),
-    st.Page("pages/safety.py", title="Safety", icon=":material/health_and_safety:", url_path="safety"),
-    st.Page("pages/virtual_care.py", title="Virtual care", icon=":material/forum:", url_path="virtual-care"),
+    st.Page(str(spec.path), title=spec.title, icon=spec.icon, url_path=spec.url_path, default=i == 0)
+    for i, spec in enumerate((*ANALYSIS, REPORT))
 ]
+if role == "team" and not st.session_state.get("preview_viewer"):
+    pages.append(data_page)
 st.navigation(pages).run()

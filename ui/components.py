@@ -61,9 +61,31 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "chart"
 
 
+def with_provenance(fig: go.Figure) -> go.Figure:
+    """The figure with the provenance line along its bottom edge, so every exported image carries it."""
+    fig.add_annotation(
+        text=provenance(), xref="paper", yref="container", x=0, y=0, xanchor="left", yanchor="bottom",
+        showarrow=False, font=dict(size=10, color="#777777"), name="provenance",
+    )
+    margin_b = fig.layout.margin.b if fig.layout.margin.b is not None else 10
+    fig.update_layout(margin=dict(b=margin_b + 24))
+    return fig
+
+
+def svg_bytes(fig: go.Figure) -> bytes:
+    """The figure as SVG, drawn by kaleido with the system's Chromium."""
+    import plotly.io as pio
+
+    return pio.to_image(fig, format="svg", width=fig.layout.width or 1100, height=fig.layout.height or 500)
+
+
 def chart(fig: go.Figure, table: pd.DataFrame, name: str, caption: str, height: int | None = 420) -> None:
-    """A plotly chart, its caption (definition and n), and the table behind it, viewable and as CSV."""
+    """A plotly chart, its caption (definition and n), and the table behind it, viewable and as CSV.
+
+    The chart's toolbar saves a PNG; an SVG is drawn on request. Both carry the provenance line.
+    """
     style(fig, height)
+    with_provenance(fig)
     slug = _slug(name)
     st.plotly_chart(
         fig,
@@ -74,11 +96,19 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, caption: str, height: 
         },
     )
     st.caption(caption)
+    collected = st.session_state.get("report_collector")
+    if collected is not None:
+        collected.append({"name": name, "figure": fig, "caption": caption})
     with st.expander(f"Table behind “{name}”"):
         st.dataframe(table, hide_index=True)
-        st.download_button(
+        left, right = st.columns(2)
+        left.download_button(
             "Download CSV", safe_csv(table), file_name=f"{slug}.csv", mime="text/csv",
             key=f"csv-{slug}", icon=":material/download:",
+        )
+        right.download_button(
+            "Download chart as SVG", lambda: svg_bytes(fig), file_name=f"{slug}.svg", mime="image/svg+xml",
+            key=f"svg-{slug}", icon=":material/image:", on_click="ignore",
         )
 
 

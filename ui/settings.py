@@ -27,11 +27,34 @@ def setting(env: str, section: str, key: str, default: object) -> object:
     return default if value is None else value
 
 
-def data_location() -> str:
-    """The dataset folder (RCE_DATA or [data] location), data/demo by default."""
-    location = str(setting("RCE_DATA", "data", "location", DEFAULT_DATA))
+def _resolve(location: str) -> str:
     path = Path(location)
     return str(path if path.is_absolute() or "://" in location else APP_DIR / path)
+
+
+def datasets_root() -> Path:
+    """Where imported dataset versions live (RCE_DATASETS or [data] datasets), datasets/ by default."""
+    return Path(_resolve(str(setting("RCE_DATASETS", "data", "datasets", "datasets"))))
+
+
+def data_location() -> str:
+    """The dataset to show: RCE_DATA or [data] location when set, else the active imported version,
+    else the demo dataset."""
+    location = setting("RCE_DATA", "data", "location", None)
+    if location:
+        return _resolve(str(location))
+    from queries.importer import active_location
+
+    imported = active_location(datasets_root())
+    return str(imported) if imported else str(DEFAULT_DATA)
+
+
+def max_upload_mb() -> float:
+    """The import size limit per file in MB (RCE_MAX_UPLOAD_MB or [data] max_upload_mb), 200 by default."""
+    try:
+        return float(setting("RCE_MAX_UPLOAD_MB", "data", "max_upload_mb", 200))
+    except (TypeError, ValueError):
+        return 200.0
 
 
 def min_count() -> int:
