@@ -1,6 +1,7 @@
 """Open a cohort dataset in DuckDB as views named after the contract tables, and run queries on it."""
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -62,30 +63,93 @@ def type_fits(logical: str, duckdb_type: str) -> bool:
     return family == logical or (logical == "double" and family == "integer")
 
 
+REMOTE_SCHEMES = ("s3://", "gs://", "gcs://", "r2://", "az://", "abfss://", "https://", "http://")
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a dataset's tables are: a local folder of parquet files, a remote parquet prefix read by
+    DuckDB's httpfs (s3://…, https://…), a DuckDB database file, or a MotherDuck database (md:…)."""
+
+    kind: str  # folder | remote | duckdb | motherduck
+    text: str
+
+    def relation(self, table: str) -> str:
+        """SQL for the table's rows (never built from user input other than the configured location)."""
+        if self.kind in ("duckdb", "motherduck"):
+            return f'dataset_db.main."{table}"'
+        return f"read_parquet({_quote(self.path(table))})"
+
+    def path(self, table: str) -> str:
+        """The table's parquet file (folder and remote locations)."""
+        return str(Path(self.text) / f"{table}.parquet") if self.kind == "folder" else (
+            f"{self.text.rstrip('/')}/{table}.parquet"
+        )
+
+    def describe(self, table: str) -> str:
+        """How to name the table in a message."""
+        return self.path(table) if self.kind in ("folder", "remote") else f"{self.text}: table {table}"
+
+
+def parse_location(location: str | Path) -> Location:
+    """Classify a dataset location by its form."""
+    text = str(location)
+    if text.startswith("md:"):
+        return Location("motherduck", text)
+    if text.startswith(REMOTE_SCHEMES):
+        return Location("remote", text)
+    if Path(text).suffix.lower() in (".duckdb", ".db") and not Path(text).is_dir():
+        return Location("duckdb", text)
+    return Location("folder", text)
+
+
+def attach(con: duckdb.DuckDBPyConnection, loc: Location, s3: dict | None = None) -> None:
+    """Prepare the connection for the location: load httpfs and credentials, or attach the database."""
+    try:
+        if loc.kind == "remote":
+            con.execute("install httpfs")
+            con.execute("load httpfs")
+            if s3:
+                options = ", ".join(
+                    f"{key} {_quote(str(value))}" for key, value in s3.items()
+                    if key in ("key_id", "secret", "region", "endpoint", "session_token", "url_style")
+                )
+                con.execute(f"create or replace secret dataset_s3 (type s3{', ' + options if options else ''})")
+        elif loc.kind == "duckdb":
+            if not Path(loc.text).is_file():
+                raise DatasetError(f"{loc.text}: no such DuckDB database file")
+            con.execute(f"attach {_quote(loc.text)} as dataset_db (read_only)")
+        elif loc.kind == "motherduck":
+            con.execute(f"attach {_quote(loc.text)} as dataset_db")
+    except duckdb.Error as exc:
+        raise DatasetError(f"{loc.text}: cannot be reached ({_first_line(exc)})") from None
+
+
 class Dataset:
     """A contract dataset opened read-only in an in-memory DuckDB database."""
 
-    def __init__(self, location: str | Path):
-        self.location = Path(location)
+    def __init__(self, location: str | Path, s3: dict | None = None):
+        self.location = parse_location(location)
         self.tables: set[str] = set()
         self.columns: dict[str, set[str]] = {}
         self._con = duckdb.connect(":memory:")
+        attach(self._con, self.location, s3)
         self._create_views()
         for statement in SETUP:
             self._con.execute(sql_text(statement))
 
     def _create_views(self) -> None:
-        if not self.location.is_dir():
-            raise DatasetError(f"{self.location}: no such dataset folder")
+        if self.location.kind == "folder" and not Path(self.location.text).is_dir():
+            raise DatasetError(f"{self.location.text}: no such dataset folder")
         for table in TABLES.values():
-            path = self.location / f"{table.name}.parquet"
-            found, problems = inspect_table(self._con, path, table.name)
+            found, problems = inspect_table(self._con, self.location, table.name)
             if problems:
                 raise DatasetError("; ".join(problems))
             if found is not None:
                 self.tables.add(table.name)
                 self.columns[table.name] = {c.name for c in table.columns if c.name in found}
-            self._con.execute(view_sql(table.name, path if found is not None else None, found or {}))
+            source = self.location if found is not None else None
+            self._con.execute(view_sql(table.name, source, found or {}))
 
     def has(self, table: str, column: str | None = None) -> bool:
         """Whether the dataset holds this table (and this column of it)."""
@@ -116,49 +180,73 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def inspect_table(
-    con: duckdb.DuckDBPyConnection, path: Path, name: str
-) -> tuple[dict[str, str] | None, list[str]]:
-    """The columns (name → DuckDB type) of a table's parquet file and its structural problems.
+def _exists(con: duckdb.DuckDBPyConnection, loc: Location, name: str) -> bool | None:
+    if loc.kind == "folder":
+        return Path(loc.path(name)).exists()
+    if loc.kind in ("duckdb", "motherduck"):
+        found = con.execute(
+            "select count(*) from duckdb_tables() where database_name = 'dataset_db' and table_name = ?",
+            [name],
+        ).fetchone()[0]
+        views = con.execute(
+            "select count(*) from duckdb_views() where database_name = 'dataset_db' and view_name = ?",
+            [name],
+        ).fetchone()[0]
+        return bool(found or views)
+    return None  # remote: only reading tells
 
-    Columns are None when the file is absent or unreadable.
+
+def inspect_table(
+    con: duckdb.DuckDBPyConnection, loc: Location, name: str
+) -> tuple[dict[str, str] | None, list[str]]:
+    """The columns (name → DuckDB type) of a table and its structural problems.
+
+    Columns are None when the table is absent or unreadable.
     """
     table = TABLES[name]
-    if not path.exists():
-        return None, [f"{path}: required table '{name}' is missing"] if table.required else []
+    where = loc.describe(name)
+    exists = _exists(con, loc, name)
+    if exists is False:
+        return None, [f"{where}: required table '{name}' is missing"] if table.required else []
     try:
-        description = con.execute(f"select * from read_parquet({_quote(str(path))}) limit 0").description
+        description = con.execute(f"select * from {loc.relation(name)} limit 0").description
     except duckdb.Error as exc:
-        return None, [f"{path}: not a readable parquet file ({_first_line(exc)})"]
+        if exists is None and not table.required:
+            return None, []  # an optional remote table that is not there
+        what = "not a readable parquet file" if loc.kind == "folder" else "cannot be read"
+        return None, [f"{where}: {what} ({_first_line(exc)})"]
     found = {col[0]: str(col[1]) for col in description}
     problems = []
     for column in table.columns:
         if column.name not in found:
             if column.required:
-                problems.append(f"{path}: required column '{column.name}' is missing")
+                problems.append(f"{where}: required column '{column.name}' is missing")
         elif not type_fits(column.type, found[column.name]):
             problems.append(
-                f"{path}: column '{column.name}' has type {found[column.name]}, expected {column.type}"
+                f"{where}: column '{column.name}' has type {found[column.name]}, expected {column.type}"
             )
     return found, problems
 
 
-def view_sql(name: str, path: Path | None, found: dict[str, str], row_numbers: bool = False) -> str:
-    """A view over a table's file that casts every contract column to its logical type.
+def view_sql(name: str, loc: Location | None, found: dict[str, str], row_numbers: bool = False) -> str:
+    """A view over a table that casts every contract column to its logical type.
 
     Absent optional columns become typed nulls and an absent optional table an empty view, so
     queries never depend on how a file was written. Subtypes are stored upper case.
     """
+    parquet = loc is not None and loc.kind in ("folder", "remote")
     select = []
     if row_numbers:
-        select.append("file_row_number + 1 as _row" if path else "cast(null as bigint) as _row")
+        select.append("file_row_number + 1 as _row" if parquet else "cast(null as bigint) as _row")
     for column in TABLES[name].columns:
         source = f'"{column.name}"' if column.name in found else "null"
         if name == "patients" and column.name == "subtype" and column.name in found:
             source = f"upper(trim({source}))"
         select.append(f"cast({source} as {DUCKDB_TYPES[column.type]}) as {column.name}")
-    if path is None:
+    if loc is None:
         source = "(select 1) where false"
+    elif parquet:
+        source = f"read_parquet({_quote(loc.path(name))}, file_row_number = {str(row_numbers).lower()})"
     else:
-        source = f"read_parquet({_quote(str(path))}, file_row_number = {str(row_numbers).lower()})"
+        source = loc.relation(name)
     return f"create or replace view {name} as select {', '.join(select)} from {source}"

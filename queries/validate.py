@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 
 from queries.contract import AE_OUTCOMES, RELATIONS, SEVERITIES, SEXES, SUBTYPES, TABLES
-from queries.dataset import inspect_table, view_sql
+from queries.dataset import DatasetError, attach, inspect_table, parse_location, view_sql
 
 EXAMPLES = 5
 
@@ -112,21 +112,24 @@ RULES: list[Rule] = [
 
 def validate(location: str | Path) -> list[Problem]:
     """Every problem of the dataset folder: structural ones first, then each rule's violations."""
-    location = Path(location)
-    if not location.is_dir():
-        return [Problem("error", "", "", f"{location}: no such dataset folder")]
+    loc = parse_location(location)
+    if loc.kind == "folder" and not Path(loc.text).is_dir():
+        return [Problem("error", "", "", f"{loc.text}: no such dataset folder")]
     con = duckdb.connect(":memory:")
+    try:
+        attach(con, loc)
+    except DatasetError as exc:
+        return [Problem("error", "", "", str(exc))]
     problems: list[Problem] = []
     readable: set[str] = set()
     for name, table in TABLES.items():
-        path = location / f"{name}.parquet"
-        found, structural = inspect_table(con, path, name)
+        found, structural = inspect_table(con, loc, name)
         problems += [Problem("error", name, _column_of(msg), msg) for msg in structural]
         if found is not None and not structural:
             readable.add(name)
         # an unreadable table still gets an empty view, so the other tables' rules can run
         ok = name in readable
-        con.execute(view_sql(name, path if ok else None, found if ok else {}, row_numbers=True))
+        con.execute(view_sql(name, loc if ok else None, found if ok else {}, row_numbers=True))
     for rule in RULES:
         if rule.table not in readable or (rule.window and "patients" not in readable):
             continue

@@ -1,27 +1,38 @@
 """Cached access to the data layer: one Dataset per dataset version, results keyed by filters."""
 
 import hashlib
+import time
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from queries import Dataset, Filters, summary as _summary_of
-from ui.settings import data_location
+from queries.dataset import parse_location
+from ui.settings import data_location, motherduck_token, s3_credentials
+
+
+REMOTE_REFRESH_S = 600
 
 
 def signature(location: str) -> str:
-    """A cheap version key for a dataset folder: file names, sizes and modification times."""
+    """A cheap version key: file names, sizes and modification times of a local dataset; for a remote
+    one, a clock that turns every ten minutes so that new data is picked up."""
+    loc = parse_location(location)
+    if loc.kind in ("remote", "motherduck"):
+        return f"remote-{int(time.time() // REMOTE_REFRESH_S)}"
     path = Path(location)
-    if not path.is_dir():
+    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path] if path.is_file() else []
+    if not files:
         return "missing"
-    stamp = sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in path.glob("*.parquet"))
+    stamp = [(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files]
     return hashlib.sha256(repr(stamp).encode()).hexdigest()[:12]
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _dataset(location: str, version: str) -> Dataset:
-    return Dataset(location)
+    motherduck_token()
+    return Dataset(location, s3=s3_credentials())
 
 
 def current() -> tuple[str, str]:

@@ -28,8 +28,10 @@ def setting(env: str, section: str, key: str, default: object) -> object:
 
 
 def _resolve(location: str) -> str:
+    if "://" in location or location.startswith("md:"):
+        return location
     path = Path(location)
-    return str(path if path.is_absolute() or "://" in location else APP_DIR / path)
+    return str(path if path.is_absolute() else APP_DIR / path)
 
 
 def datasets_root() -> Path:
@@ -63,3 +65,16 @@ def min_count() -> int:
         return max(1, int(setting("RCE_MIN_COUNT", "privacy", "min_count", 5)))
     except (TypeError, ValueError):
         return 5
+
+
+def s3_credentials() -> dict | None:
+    """[data.s3] key_id, secret, region, endpoint … for an s3:// dataset (DuckDB secret options)."""
+    section = _secret("data", "s3")
+    return dict(section) if section else None
+
+
+def motherduck_token() -> None:
+    """Export [data] motherduck_token for DuckDB's MotherDuck extension, which reads it from the environment."""
+    token = _secret("data", "motherduck_token")
+    if token and not os.environ.get("motherduck_token"):
+        os.environ["motherduck_token"] = str(token)
