@@ -46,6 +46,8 @@ if st.session_state.get("present"):
         html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
         [data-testid="stMetricValue"] { font-size: 2.6rem; }
         [data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] { font-size: 1.1rem; }
+        [data-testid="stMetricValue"] p { font-size: inherit; }
+        [data-testid="stTable"] td, [data-testid="stTable"] th { font-size: 1.05rem; }
         h1 { font-size: 2.6rem !important; }
         </style>"""
     )

@@ -62,13 +62,15 @@ def _slug(text: str) -> str:
 
 
 def with_provenance(fig: go.Figure) -> go.Figure:
-    """The figure with the provenance line along its bottom edge, so every exported image carries it."""
-    fig.add_annotation(
-        text=provenance(), xref="paper", yref="container", x=0, y=0, xanchor="left", yanchor="bottom",
-        showarrow=False, font=dict(size=10, color="#777777"), name="provenance",
-    )
+    """The figure with the provenance line below the plot, so every exported image carries it."""
+    if any(getattr(a, "name", None) == "provenance" for a in fig.layout.annotations):
+        return fig
     margin_b = fig.layout.margin.b if fig.layout.margin.b is not None else 10
-    fig.update_layout(margin=dict(b=margin_b + 24))
+    fig.update_layout(margin=dict(b=margin_b + 70))
+    fig.add_annotation(
+        text=provenance(), xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top",
+        yshift=-(margin_b + 50), showarrow=False, font=dict(size=10, color="#777777"), name="provenance",
+    )
     return fig
 
 
@@ -137,9 +139,11 @@ def fmt_p(p: float | None, f: Filters | None = None) -> str:
 
 
 def pct(n: int | None, total: int | None) -> str:
-    """'n/N (x %)' with small counts hidden in viewer mode."""
+    """'n/N (x %)'; in viewer mode, when n or its complement is small, neither n nor the % is shown."""
     if not total:
         return "n/a"
-    if privacy.small(n) or privacy.small(total - (n or 0)):
-        return f"{privacy.count(n)}/{privacy.count(total)}"
+    if privacy.small(n):
+        return f"{privacy.count(n)} of {privacy.count(total)}"
+    if privacy.small(total - (n or 0)):
+        return f"≥ {total - privacy.min_count() + 1} of {privacy.count(total)}"
     return f"{n}/{total} ({100 * n / total:.1f} %)"

@@ -4,6 +4,7 @@ import datetime as dt
 import html
 
 import plotly.io as pio
+from plotly.offline import get_plotlyjs
 
 from ui.settings import APP_VERSION
 
@@ -26,7 +27,7 @@ def build(sections: list[dict], filters_text: str, dataset_version: str, selecte
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<title>Rituximab Cohort Explorer report</title>",
         f"<style>{CSS}</style>",
-        "<script type='text/javascript'>", pio.get_plotlyjs(), "</script></head><body>",
+        "<script type='text/javascript'>", get_plotlyjs(), "</script></head><body>",
         "<h1>Rituximab Cohort Explorer — report</h1>",
         f"<p class='meta'>{html.escape(selected)} · filters: {html.escape(filters_text)}"
         f"{' · shared (viewer) mode' if viewer else ''}</p>",

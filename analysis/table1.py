@@ -1,0 +1,271 @@
+"""Table 1: baseline characteristics by subtype, with one between-group test per row.
+
+Continuous rows are summarised as mean ± SD (tested with one-way ANOVA, scipy ``f_oneway``) or
+as median [IQR] (Kruskal–Wallis, scipy ``kruskal``), fixed per variable; female sex as n (%),
+tested with the chi-square test of independence (scipy ``chi2_contingency`` defaults,
+Yates-corrected for a 2 × 2 table) or, with two groups and an expected count below 5, Fisher's
+exact test (scipy ``fisher_exact``).
+A p-value that is not defined (one group, no spread, a single sex) is None, never an exception.
+"""
+
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+MEAN_SD = "mean ± SD"
+MEDIAN_IQR = "median [IQR]"
+N_PCT = "n (%)"
+ANOVA = "ANOVA"
+KRUSKAL = "Kruskal–Wallis"
+CHI2 = "χ²"
+CHI2_YATES = "χ² (Yates)"
+FISHER = "Fisher's exact"
+
+
+@dataclass(frozen=True)
+class Variable:
+    column: str
+    label: str
+    statistic: str
+    optional: bool = False
+    integer: bool = False
+
+
+VARIABLES = (
+    Variable("age_at_first_dose", "Age at first dose, years", MEAN_SD),
+    Variable("sex", "Female sex", N_PCT),
+    Variable("disease_duration_years", "Disease duration, years", MEDIAN_IQR, optional=True),
+    Variable("baseline_edss", "Baseline EDSS", MEDIAN_IQR),
+    Variable(
+        "prior_treatments", "Prior treatments failed", MEDIAN_IQR, optional=True, integer=True
+    ),
+    Variable("followup_months", "Follow-up, months", MEAN_SD),
+    Variable("doses", "Rituximab doses in the window", MEDIAN_IQR, integer=True),
+)
+
+
+@dataclass
+class Row:
+    """One Table 1 row: per-group statistics (keys 'All' and each group), the test and its p."""
+
+    variable: Variable
+    cells: dict[str, dict] = field(default_factory=dict)
+    test: str | None = None
+    p: float | None = None
+    missing: int = 0
+
+
+def _clean_p(p: object) -> float | None:
+    p = float(p)
+    return p if np.isfinite(p) else None
+
+
+def describe(values: pd.Series, statistic: str) -> dict:
+    """n and mean/SD or median/quartiles of one group's values (None where undefined)."""
+    x = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
+    n = len(x)
+    if statistic == MEAN_SD:
+        return {
+            "n": n,
+            "mean": float(x.mean()) if n else None,
+            "sd": float(x.std(ddof=1)) if n >= 2 else None,
+        }
+    return {
+        "n": n,
+        "median": float(np.median(x)) if n else None,
+        "q1": float(np.percentile(x, 25)) if n >= 2 else None,
+        "q3": float(np.percentile(x, 75)) if n >= 2 else None,
+    }
+
+
+def continuous_test(samples: list[np.ndarray], statistic: str) -> tuple[str | None, float | None]:
+    """ANOVA for mean ± SD rows, Kruskal–Wallis for median [IQR] rows; None with < 2 groups."""
+    samples = [s for s in samples if len(s)]
+    if len(samples) < 2:
+        return None, None
+    test = ANOVA if statistic == MEAN_SD else KRUSKAL
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            if test == ANOVA:
+                p = stats.f_oneway(*samples).pvalue
+            else:
+                p = stats.kruskal(*samples).pvalue
+        except ValueError:  # e.g. Kruskal–Wallis with all values identical
+            return test, None
+    return test, _clean_p(p)
+
+
+def sex_test(table: pd.DataFrame) -> tuple[str | None, float | None]:
+    """χ² on the sex × group table, or Fisher's exact with two groups and an expected count < 5."""
+    table = table.loc[table.sum(axis=1) > 0, table.sum(axis=0) > 0]
+    if table.shape[1] < 2:
+        return None, None
+    if table.shape[0] < 2:  # a single sex: no association to test
+        return CHI2, None
+    observed = table.to_numpy()
+    expected = stats.contingency.expected_freq(observed)
+    if table.shape[1] == 2 and expected.min() < 5:
+        return FISHER, _clean_p(stats.fisher_exact(observed).pvalue)
+    test = CHI2_YATES if observed.shape == (2, 2) else CHI2
+    return test, _clean_p(stats.chi2_contingency(observed).pvalue)
+
+
+def _min_expected(table: pd.DataFrame) -> float:
+    table = table.loc[table.sum(axis=1) > 0, table.sum(axis=0) > 0]
+    return float(stats.contingency.expected_freq(table.to_numpy()).min())
+
+
+def table1(
+    patients: pd.DataFrame, groups: list[str], available: Iterable[str] | None = None
+) -> tuple[list[Row], list[str]]:
+    """Table 1 rows over one row per patient (column 'subtype' is the group) and notes to show.
+
+    ``available``: the patients columns the dataset holds; optional variables outside it (or with no
+    value in the selection) are left out with a note.
+    """
+    available = set(patients.columns if available is None else available)
+    groups = [g for g in groups if (patients["subtype"] == g).any()]
+    rows, notes = [], []
+    for var in VARIABLES:
+        if var.column not in available or var.column not in patients.columns:
+            notes.append(
+                f"{var.label}: not in this dataset (optional column `{var.column}`), row omitted."
+            )
+            continue
+        if patients[var.column].isna().all():
+            notes.append(f"{var.label}: no values for the selected patients, row omitted.")
+            continue
+        row = Row(var, missing=int(patients[var.column].isna().sum()))
+        by_group = {g: patients[patients["subtype"] == g] for g in groups}
+        if var.statistic == N_PCT:
+            sex = patients[var.column]
+            for name, d in {"All": patients, **by_group}.items():
+                known = d[var.column].dropna()
+                row.cells[name] = {"n": int((known == "F").sum()), "total": len(known)}
+            table = pd.crosstab(sex, patients["subtype"]).reindex(columns=groups, fill_value=0)
+            row.test, row.p = sex_test(table)
+            if row.test == CHI2 and row.p is not None and _min_expected(table) < 5:
+                notes.append(
+                    f"{var.label}: an expected count is below 5 with more than two groups, so the "
+                    "χ² p-value is approximate."
+                )
+        else:
+            for name, d in {"All": patients, **by_group}.items():
+                row.cells[name] = describe(d[var.column], var.statistic)
+            samples = [
+                pd.to_numeric(d[var.column], errors="coerce").dropna().to_numpy(dtype=float)
+                for d in by_group.values()
+            ]
+            row.test, row.p = continuous_test(samples, var.statistic)
+        rows.append(row)
+    return rows, notes
+
+
+def suppressed(
+    counts: dict[str, tuple[int, int | None]], small: Callable[[int], bool]
+) -> dict[str, str]:
+    """Groups whose count viewer mode hides, with why: 'small' (1..k−1), 'complement'
+    (total − n is 1..k−1, so n would give it away) or 'secondary' (a second group hidden when
+    only one is, so that the hidden count cannot be derived from the overall total).
+
+    ``counts``: group → (n, total or None); ``small``: the viewer-mode test (False for the team).
+    """
+    hidden = {}
+    for g, (n, total) in counts.items():
+        if small(n):
+            hidden[g] = "small"
+        elif total is not None and small(total - n):
+            hidden[g] = "complement"
+    others = [g for g in counts if g not in hidden]
+    if len(hidden) == 1 and others:
+        # a partner that is neither 0 nor its total can trade values with the hidden one
+        def at_bound(g: str) -> bool:
+            n, total = counts[g]
+            return n == 0 or (total is not None and n == total)
+
+        hidden[min(others, key=lambda g: (at_bound(g), counts[g][0]))] = "secondary"
+    return hidden
+
+
+def _num(x: float | None, integer: bool) -> str:
+    if x is None:
+        return "n/a"
+    if integer and float(x).is_integer():
+        return f"{x:.0f}"
+    return f"{x:.1f}"
+
+
+def format_cell(
+    row: Row, cell: dict, count: Callable[[int], str], k: int, hidden: str | None = None
+) -> str:
+    """One cell as text; ``hidden`` (from ``suppressed``) replaces a count viewer mode hides."""
+    var = row.variable
+    if var.statistic == N_PCT:
+        n, total = cell["n"], cell["total"]
+        if not total:
+            return "n/a"
+        if hidden == "small":
+            return f"< {k}"
+        if hidden == "complement":
+            return f"≥ {total - k + 1}"
+        if hidden == "secondary":
+            return "hidden"
+        return f"{count(n)} ({100 * n / total:.1f} %)"
+    if not cell["n"]:
+        return "n/a"
+    if var.statistic == MEAN_SD:
+        sd = "n/a" if cell["sd"] is None else f"{cell['sd']:.1f}"
+        return f"{cell['mean']:.1f} ± {sd}"
+    if cell["q1"] is None:
+        return f"{_num(cell['median'], var.integer)} [n/a]"
+    return (
+        f"{_num(cell['median'], var.integer)} "
+        f"[{_num(cell['q1'], var.integer)}–{_num(cell['q3'], var.integer)}]"
+    )
+
+
+def format_table(
+    rows: list[Row],
+    sizes: dict[str, int],
+    p_text: Callable[[float | None], str],
+    count: Callable[[int], str] = lambda n: f"{n:,}",
+    small: Callable[[int], bool] = lambda n: False,
+    k: int = 5,
+    p_header: str = "p",
+) -> pd.DataFrame:
+    """The rows as a display table: one column per group ('All' first) headed with its n.
+
+    With a viewer-mode ``small``: a group of 1..k−1 patients shows no values (no patient's own
+    values appear), and counts are suppressed per ``suppressed``.
+    """
+    groups = [g for g in sizes if g != "All"]
+    size_hidden = suppressed({g: (sizes[g], None) for g in groups}, small)
+    headers = {
+        g: f"{g} (n = {'hidden' if size_hidden.get(g) == 'secondary' else count(n)})"
+        for g, n in sizes.items()
+    }
+    records = []
+    for row in rows:
+        record = {"Characteristic": f"{row.variable.label}, {row.variable.statistic}"}
+        count_hidden = {}
+        if row.variable.statistic == N_PCT:
+            count_hidden = suppressed(
+                {g: (row.cells[g]["n"], row.cells[g]["total"]) for g in groups}, small
+            )
+            all_cell = row.cells["All"]
+            if small(all_cell["n"]) or small(all_cell["total"] - all_cell["n"]):
+                count_hidden["All"] = "small" if small(all_cell["n"]) else "complement"
+        for g, size in sizes.items():
+            if small(size):
+                record[headers[g]] = f"hidden (< {k} patients)"
+            else:
+                record[headers[g]] = format_cell(row, row.cells[g], count, k, count_hidden.get(g))
+        record["Test"] = row.test or "n/a (one group)"
+        record[p_header] = p_text(row.p) if row.test and row.p is not None else "n/a"
+        records.append(record)
+    return pd.DataFrame.from_records(records)
