@@ -8,7 +8,7 @@ import streamlit as st
 from analysis.table1 import VARIABLES, format_table, suppressed, table1
 from queries import Filters
 from ui import data, privacy
-from ui.components import fmt_p, header, safe_csv
+from ui.components import collect, fmt_p, header, safe_csv
 from ui.settings import min_count
 
 CITATION = (
@@ -119,6 +119,17 @@ st.caption(
     f"{privacy.count(s['doses_total'])} doses · 95 % CIs are exact Poisson intervals."
 )
 
+collect(
+    "Key figures",
+    "Relapse-free: no relapse inside the window. ARR: relapses / patient-years. AEs per 1,000 doses inside "
+    "windows. 95 % CIs exact Poisson.",
+    table=pd.DataFrame({
+        "figure": ["Patients", "Patient-years", "Doses", "Relapse-free", "ARR", "AEs per 1,000 doses"],
+        "value": [privacy.count(total), f"{s['patient_years']:.1f}", privacy.count(s["doses_total"]),
+                  f"{rf_value} ({rf_note})", f"{arr_value} ({arr_note})", f"{ae_value} ({ae_note})"],
+    }),
+)
+
 st.subheader("Table 1 — baseline characteristics by subtype")
 patients = data.run("patient_outcome", f)
 available = {v.column for v in VARIABLES if not v.optional or data.has("patients", v.column)}
@@ -136,6 +147,8 @@ table = format_table(
     p_header=p_header,
 )
 st.table(table, hide_index=True)
+collect("Table 1 — baseline characteristics by subtype", "Between-group tests: ANOVA (mean ± SD), "
+        "Kruskal–Wallis (median [IQR]), χ² or Fisher (sex).", table=table)
 st.caption(
     "Mean ± SD (sample SD) rows are compared across subtypes with one-way ANOVA, median [IQR] "
     "rows (25th–75th percentile) with the Kruskal–Wallis test; female sex with the χ² test "
@@ -352,6 +365,7 @@ if full["age_mean"] is not None:
 
 published = pd.DataFrame(published_rows)
 st.table(published, hide_index=True)
+collect("Published vs this dataset", CITATION, table=published)
 matches = (published["Match"] == "✓ matches").sum()
 withheld = (published["Match"] == "not shown (small count)").sum()
 st.caption(

@@ -32,6 +32,7 @@ for spec in ANALYSIS:
 location, version = data.current()
 selected = f"{privacy.count(s['patients']['total'])} of {privacy.count(data.summary()['patients']['total'])} patients selected"
 document = report.build(sections, shared_filters.describe(f), version, selected, privacy.viewer())
+st.session_state["report_html"] = document
 download.download_button(
     "Download the report (HTML)", document, file_name=f"rituximab-cohort-report-{version}.html",
     mime="text/html", key="report_download", type="primary", icon=":material/download:",

@@ -81,6 +81,13 @@ def svg_bytes(fig: go.Figure) -> bytes:
     return pio.to_image(fig, format="svg", width=fig.layout.width or 1100, height=fig.layout.height or 500)
 
 
+def collect(name: str, caption: str, figure: go.Figure | None = None, table: pd.DataFrame | None = None) -> None:
+    """Hand a figure or a table to the HTML report when the report page is drawing this page."""
+    collected = st.session_state.get("report_collector")
+    if collected is not None:
+        collected.append({"name": name, "figure": figure, "table": table, "caption": caption})
+
+
 def chart(fig: go.Figure, table: pd.DataFrame, name: str, caption: str, height: int | None = 420) -> None:
     """A plotly chart, its caption (definition and n), and the table behind it, viewable and as CSV.
 
@@ -98,9 +105,7 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, caption: str, height: 
         },
     )
     st.caption(caption)
-    collected = st.session_state.get("report_collector")
-    if collected is not None:
-        collected.append({"name": name, "figure": fig, "caption": caption})
+    collect(name, caption, figure=fig)
     with st.expander(f"Table behind “{name}”"):
         st.dataframe(table, hide_index=True)
         left, right = st.columns(2)

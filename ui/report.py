@@ -14,6 +14,8 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; co
 h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2.5rem; border-bottom: 2px solid #0072B2; padding-bottom: .2rem; }
 .meta, .caption, footer { color: #555; font-size: 0.9rem; }
 .figure { margin: 1.2rem 0 2rem; page-break-inside: avoid; break-inside: avoid; }
+table.table { border-collapse: collapse; font-size: 0.9rem; margin: .5rem 0; }
+table.table th, table.table td { border-bottom: 1px solid #ddd; padding: .25rem .6rem; text-align: left; }
 footer { margin-top: 3rem; border-top: 1px solid #ccc; padding-top: .6rem; }
 @media print { body { margin: 0; max-width: none; } h2 { page-break-before: always; }
                h2:first-of-type { page-break-before: avoid; } }
@@ -37,12 +39,15 @@ def build(sections: list[dict], filters_text: str, dataset_version: str, selecte
         if not section["figures"]:
             parts.append(f"<p class='caption'>{html.escape(section.get('message') or 'No figures.')}</p>")
         for item in section["figures"]:
-            figure_html = pio.to_html(
-                item["figure"], include_plotlyjs=False, full_html=False,
-                config={"displaylogo": False, "responsive": True},
-            )
+            if item.get("figure") is not None:
+                body = pio.to_html(
+                    item["figure"], include_plotlyjs=False, full_html=False,
+                    config={"displaylogo": False, "responsive": True},
+                )
+            else:
+                body = item["table"].to_html(index=False, border=0, classes="table", na_rep="")
             parts.append(
-                f"<div class='figure'><h3>{html.escape(item['name'])}</h3>{figure_html}"
+                f"<div class='figure'><h3>{html.escape(item['name'])}</h3>{body}"
                 f"<p class='caption'>{html.escape(item['caption'])}</p></div>"
             )
     parts.append(

@@ -1,0 +1,383 @@
+"""How safe is rituximab here: adverse events, IgG and platelets over time, infections and MRI activity?"""
+
+import dataclasses
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from ui import data, privacy
+from ui.components import chart, fmt, fmt_ci, header, pct, safe_csv
+from ui.settings import min_count
+from ui.theme import colour_map
+
+RELATION_COLOURS = {
+    "during infusion": "#CC79A7",
+    "post infusion": "#D55E00",
+    "not infusion related": "#56B4E9",
+}
+LOW_PLATELETS = 100.0
+PLATELET_LLN = 150.0
+HIDDEN = "hidden"
+
+
+def breakdown_hidden(pairs: list[tuple[int, int]]) -> bool:
+    """Viewer mode: a per-subtype breakdown with any small count (or complement) is hidden whole.
+
+    The overall figure is shown (here or on other pages), so one hidden group could be derived
+    from it and the other groups.
+    """
+    return any(privacy.small(n) or privacy.small(total - n) for n, total in pairs if total)
+
+f, s = header(
+    "Safety",
+    "How safe is rituximab here: adverse events, IgG and platelets over time, infections and MRI activity?",
+)
+viewer = privacy.viewer()
+k = min_count()
+safety = s["safety"]
+n_selected = s["patients"]["total"]
+doses = s["doses_total"]
+order = list(s["patients"]["by_subtype"])
+events_small = privacy.small(safety["events"])
+
+st.subheader("Adverse events")
+per_1000 = safety["per_1000_doses"]
+with_event = safety["patients_with_event"]
+tiles = st.columns(5)
+tiles[0].metric(
+    "Adverse events", privacy.count(safety["events"]),
+    help="Events with onset from the first-dose day to last follow-up, selected patients.",
+)
+if per_1000 is None or events_small:
+    tiles[1].metric("Events per 1,000 doses", "n/a")
+    tiles[1].caption("no doses inside the windows" if per_1000 is None else f"hidden: fewer than {k} events")
+else:
+    tiles[1].metric("Events per 1,000 doses", fmt(per_1000["rate"], 2))
+    tiles[1].caption(f"{fmt_ci(per_1000['ci_low'], per_1000['ci_high'], 2)} · {doses:,} doses")
+patients_small = privacy.small(with_event["n"]) or privacy.small(n_selected - with_event["n"])
+tiles[2].metric("Patients with an event", pct(with_event["n"], n_selected))
+if not patients_small:
+    tiles[2].caption(fmt_ci(with_event["ci_low"], with_event["ci_high"], 1, " %"))
+tiles[3].metric("Serious events", privacy.count(safety["serious"]))
+opportunistic = safety["opportunistic_infections"]
+tiles[4].metric(
+    "Opportunistic infections", privacy.count(opportunistic),
+    help=None if opportunistic is not None else "This dataset has no 'opportunistic' column.",
+)
+st.caption(
+    "Exact Poisson 95 % CI for events per 1,000 doses (doses inside the windows); exact "
+    "(Clopper–Pearson) 95 % CI for the share of the "
+    f"{privacy.count(n_selected)} selected patients with at least one event."
+)
+
+listing = data.run("adverse_event_listing", f)
+if listing.empty:
+    st.info("No adverse events inside the selected patients' follow-up windows.")
+elif viewer:
+    by_term = listing.groupby("term").size().rename("events").reset_index()
+    by_term["events"] = by_term["events"].map(privacy.count)
+    st.markdown("**Events by term** (shared view: no patient-level listing)")
+    st.dataframe(by_term, hide_index=True, key="ae-by-term")
+else:
+    st.markdown("**Adverse event listing**")
+    shown = listing.assign(onset_date=listing["onset_date"].dt.date)
+    columns = ["patient_id", "subtype", "onset_date", "term", "relation", "grade", "serious"]
+    columns += [c for c in ("outcome", "course") if data.has("adverse_events", c)]
+    columns += ["days_since_last_infusion"]
+    columns += [c for c in ("infection", "opportunistic") if data.has("adverse_events", c)]
+    st.dataframe(
+        shown[columns], hide_index=True, key="ae-listing",
+        column_config={
+            "patient_id": "Patient", "onset_date": "Onset",
+            "days_since_last_infusion": st.column_config.NumberColumn(
+                "Days since last infusion",
+                help="Onset date minus the latest infusion on or before it (inside the window).",
+            ),
+        },
+    )
+    st.download_button(
+        "Download listing (CSV)", safe_csv(shown[columns]), file_name="adverse-event-listing.csv",
+        mime="text/csv", key="csv-ae-listing", icon=":material/download:",
+    )
+
+st.subheader("Events by term, relation and grade")
+counts = data.run("adverse_event_counts", f)
+if counts.empty:
+    st.info("No adverse events to break down.")
+else:
+    by = counts.groupby(["term", "relation", "grade"], as_index=False)["events"].sum()
+    by["label"] = "grade " + by["grade"].astype(str)
+    by["relation"] = by["relation"].str.replace("_", " ")
+    plotted = by[~by["events"].map(privacy.small)]
+    table = counts.copy()
+    if viewer:
+        table["events"] = table["events"].map(privacy.count)
+    if plotted.empty:
+        st.info(f"Every term × relation × grade count is below {k}: hidden in the shared view.")
+        st.dataframe(table, hide_index=True, key="ae-breakdown-table")
+    else:
+        fig = px.bar(
+            plotted, y="term", x="events", color="relation", text="label", orientation="h",
+            color_discrete_map=RELATION_COLOURS,
+            category_orders={"relation": list(RELATION_COLOURS)},
+            labels={"term": "", "events": "Events", "relation": "Relation"},
+        )
+        fig.update_traces(textposition="inside", insidetextanchor="middle")
+        fig.update_yaxes(categoryorder="total ascending")
+        fig.update_xaxes(dtick=1 if plotted["events"].max() <= 10 else None, rangemode="tozero")
+        hidden = "" if len(plotted) == len(by) else f" Bars for counts below {k} are hidden."
+        chart(
+            fig, table, "Adverse events by term, relation and grade",
+            f"Adverse events inside the windows of the {privacy.count(n_selected)} selected patients, by "
+            f"term, relation to infusion (colour) and CTCAE grade (label); {privacy.count(safety['events'])} "
+            f"events in total.{hidden}",
+            height=max(260, 60 + 45 * plotted["term"].nunique()),
+        )
+
+st.subheader("Immunoglobulin G")
+if not data.has("labs"):
+    st.info("This dataset has no labs table: IgG and platelet values cannot be shown.")
+else:
+    threshold = st.columns([1, 3])[0].number_input(
+        "Low IgG threshold (g/L)", min_value=0.0, max_value=30.0, value=7.0, step=0.5,
+        key="igg", bind="query-params",
+        help="A patient counts as low IgG with at least one value below this after the first dose.",
+    )
+    igg_low = data.summary(dataclasses.replace(f, igg_threshold=float(threshold)))["igg_low"]
+    groups = ["all", *order]
+    hide_groups = breakdown_hidden([(igg_low[g]["n"], igg_low[g]["tested"]) for g in order])
+    share = st.columns(len(groups))
+    for col, g in zip(share, groups):
+        r = igg_low[g]
+        shown = HIDDEN if g != "all" and hide_groups else pct(r["n"], r["tested"])
+        col.metric(f"{'All' if g == 'all' else g}: IgG < {threshold:g} g/L", shown)
+    st.caption(
+        f"Patients with at least one IgG value below {threshold:g} g/L after the first dose, of those "
+        "with any IgG value inside the window (n/tested, %)."
+        + (f" Per-subtype shares are hidden in the shared view because one of them is below {k}."
+           if hide_groups else "")
+    )
+    igg = data.run("lab_values", f, test="IgG")
+    if igg.empty:
+        st.info("No IgG values inside the selected patients' windows.")
+    else:
+        igg["patient"] = privacy.anonymous_ids(igg["patient_id"])
+        fig = px.line(
+            igg, x="months", y="value", color="subtype", line_group="patient", markers=True,
+            color_discrete_map=colour_map(order), category_orders={"subtype": order},
+            hover_data={"patient": True, "months": ":.1f", "value": ":.1f", "subtype": False},
+            labels={"months": "Months since first dose", "value": "IgG (g/L)", "subtype": "Subtype"},
+        )
+        fig.update_traces(line={"width": 1}, marker={"size": 5}, opacity=0.75)
+        fig.update_xaxes(rangemode="tozero")
+        fig.add_hline(
+            y=threshold, line_dash="dash", line_color="#D55E00",
+            annotation_text=f"threshold {threshold:g} g/L", annotation_position="bottom right",
+        )
+        if viewer:
+            igg["interval"] = (igg["months"] // 6 * 6).astype(int)
+            table = igg.groupby(["subtype", "interval"], as_index=False).agg(
+                patients=("patient_id", "nunique"), values=("value", "size"),
+                median_g_l=("value", "median"),
+                below=("value", lambda v: int((v < threshold).sum())),
+            )
+            for c in ("patients", "values", "below"):
+                table[c] = table[c].map(privacy.count)
+            table = table.rename(columns={"interval": "months_from"})
+        else:
+            table = igg[["patient_id", "subtype", "sample_date", "months", "value", "unit"]]
+        chart(
+            fig, table, "IgG over time",
+            f"IgG values after the first dose (g/L), one line per patient, coloured by subtype; "
+            f"{privacy.count(igg['patient_id'].nunique())} patients, {privacy.count(len(igg))} values. "
+            f"Dashed line: the threshold ({threshold:g} g/L).",
+        )
+
+    st.subheader("Platelets")
+    platelets = data.run("lab_values", f, test="platelets")
+    if platelets.empty:
+        st.info("No platelet values inside the selected patients' windows.")
+    else:
+        platelets["patient"] = privacy.anonymous_ids(platelets["patient_id"])
+        fig = px.line(
+            platelets, x="months", y="value", color="subtype", line_group="patient", markers=True,
+            color_discrete_map=colour_map(order), category_orders={"subtype": order},
+            hover_data={"patient": True, "months": ":.1f", "value": ":.1f", "subtype": False},
+            labels={"months": "Months since first dose", "value": "Platelets (×10⁹/L)",
+                    "subtype": "Subtype"},
+        )
+        fig.update_traces(line={"width": 1}, marker={"size": 4}, opacity=0.6)
+        fig.update_xaxes(rangemode="tozero")
+        fig.add_hline(
+            y=PLATELET_LLN, line_dash="dash", line_color="#555555",
+            annotation_text="lower normal limit 150", annotation_position="top right",
+        )
+        low = platelets[platelets["value"] < LOW_PLATELETS]
+        if not low.empty:
+            fig.add_trace(go.Scatter(
+                x=low["months"], y=low["value"], mode="markers", name=f"< {LOW_PLATELETS:g} ×10⁹/L",
+                marker={"size": 13, "color": "#D55E00", "symbol": "diamond", "line": {"width": 1, "color": "black"}},
+                customdata=low[["patient"]], hovertemplate=(
+                    "%{customdata[0]}<br>month %{x:.1f}<br>%{y:.1f} ×10⁹/L<extra>low platelets</extra>"
+                ),
+            ))
+            lowest = low.loc[low["value"].idxmin()]
+            fig.add_annotation(
+                x=lowest["months"], y=lowest["value"], ax=110, ay=0, xanchor="left",
+                text=f"lowest {lowest['value']:g} ×10⁹/L ({lowest['subtype']})", showarrow=True,
+                arrowhead=2, font={"color": "#D55E00"},
+            )
+        if viewer:
+            platelets["interval"] = (platelets["months"] // 6 * 6).astype(int)
+            table = platelets.groupby(["subtype", "interval"], as_index=False).agg(
+                patients=("patient_id", "nunique"), values=("value", "size"),
+                median=("value", "median"), minimum=("value", "min"),
+            )
+            for c in ("patients", "values"):
+                table[c] = table[c].map(privacy.count)
+            table = table.rename(columns={"interval": "months_from"})
+        else:
+            table = platelets[["patient_id", "subtype", "sample_date", "months", "value", "unit"]]
+        low_patients = low["patient_id"].nunique()
+        chart(
+            fig, table, "Platelets over time",
+            f"Platelet counts after the first dose (×10⁹/L), one line per patient; dashed line: lower normal "
+            f"limit 150; diamonds: values below {LOW_PLATELETS:g} ({privacy.count(len(low))} values in "
+            f"{privacy.count(low_patients)} patient{'' if low_patients == 1 and not viewer else 's'}). {privacy.count(platelets['patient_id'].nunique())} "
+            f"patients, {privacy.count(len(platelets))} values.",
+        )
+
+st.subheader("Infections")
+if not data.has("adverse_events", "opportunistic"):
+    st.info("This dataset's adverse events have no 'opportunistic' column: opportunistic infections "
+            "cannot be counted.")
+else:
+    infections = listing[listing["opportunistic"].fillna(False).astype(bool)]
+    if data.has("adverse_events", "infection"):
+        infections = listing[listing["infection"].fillna(False).astype(bool) | listing["opportunistic"].fillna(False).astype(bool)]
+    if infections.empty:
+        st.info(
+            f"No infections recorded among the {privacy.count(len(listing))} adverse events of the selected "
+            f"patients; opportunistic infections: {privacy.count(opportunistic)}."
+        )
+    elif viewer:
+        table = infections.groupby(["term", "opportunistic"], as_index=False).size()
+        table["size"] = table["size"].map(privacy.count)
+        st.dataframe(table.rename(columns={"size": "events"}), hide_index=True, key="infections-by-term")
+    else:
+        st.dataframe(
+            infections[["patient_id", "subtype", "onset_date", "term", "opportunistic", "grade", "serious"]],
+            hide_index=True, key="infections-listing",
+        )
+    st.caption("Infections are adverse events flagged 'infection'; opportunistic ones are flagged "
+               "'opportunistic'.")
+
+st.subheader("MRI activity")
+mri = s["mri"]
+if mri is None:
+    st.info("This dataset has no mri table: MRI activity cannot be shown.")
+else:
+    tiles = st.columns(3)
+    tiles[0].metric("Patients scanned", privacy.count(mri["scanned_patients"]))
+    tiles[1].metric(
+        "With new T2 lesions", pct(mri["new_t2_patients"], mri["scanned_patients"]),
+        help="Patients with ≥ 1 new/enlarging T2 lesion on a scan after the first dose, of those scanned.",
+    )
+    tiles[2].metric(
+        "With Gd-enhancing lesions", pct(mri["gd_patients"], mri["scanned_patients"]),
+        help="Patients with ≥ 1 Gd-enhancing lesion on a scan after the first dose, of those scanned.",
+    )
+    outcomes = data.run("patient_outcome", f)
+    scanned = outcomes[outcomes["scanned"]]
+    if scanned.empty:
+        st.info("No scans inside the selected patients' windows.")
+    else:
+        rows = []
+        for measure, column in (("New T2 lesions", "new_t2"), ("Gd-enhancing lesions", "gd")):
+            counts = [
+                (g, int(d[column].fillna(False).sum()), len(d))
+                for g in order
+                for d in [scanned[scanned["subtype"] == g]]
+                if len(d)
+            ]
+            hide = breakdown_hidden([(n, total) for _, n, total in counts])
+            rows += [{
+                "subtype": g, "measure": measure, "patients": n, "scanned": total,
+                "pct": None if hide else 100 * n / total, "label": HIDDEN if hide else pct(n, total),
+            } for g, n, total in counts]
+        activity = pd.DataFrame(rows)
+        hidden = (
+            f" A measure whose per-subtype breakdown has a count below {k} is hidden in the shared view."
+            if activity["label"].eq(HIDDEN).any() else ""
+        )
+        fig = px.bar(
+            activity.dropna(subset=["pct"]), x="measure", y="pct", color="subtype", barmode="group",
+            text="label",
+            color_discrete_map=colour_map(order), category_orders={"subtype": order},
+            custom_data=["label"],
+            labels={"measure": "", "pct": "% of scanned patients", "subtype": "Subtype"},
+        )
+        fig.update_traces(textposition="outside", cliponaxis=False,
+                          hovertemplate="%{x}<br>%{customdata[0]}<extra>%{fullData.name}</extra>")
+        fig.update_yaxes(rangemode="tozero")
+        table = activity.drop(columns=["label", "pct"]).assign(share=activity["label"])
+        if viewer:
+            table["patients"] = [
+                HIDDEN if label == HIDDEN else privacy.count(n)
+                for n, label in zip(table["patients"], activity["label"])
+            ]
+            table["scanned"] = table["scanned"].map(privacy.count)
+        if activity["pct"].isna().all():
+            st.info(f"MRI activity by subtype: every breakdown has a count below {k}; hidden in the "
+                    "shared view.")
+            st.dataframe(table, hide_index=True, key="mri-activity-table")
+        else:
+            chart(
+                fig, table, "MRI activity by subtype",
+                "Patients with ≥ 1 new/enlarging T2 lesion, or ≥ 1 Gd-enhancing lesion, on a scan after "
+                f"the first dose, as % of scanned patients per subtype; {privacy.count(len(scanned))} "
+                f"patients scanned.{hidden}",
+                height=380,
+            )
+
+        scans = data.run("mri_scans", f)
+        scans["interval"] = (scans["months"] // 12 * 12).astype(int)
+        lesions = scans.groupby(["subtype", "interval"], as_index=False).agg(
+            scans=("scan_date", "size"), new_t2_lesions=("new_t2_lesions", "sum"),
+            gd_lesions=("gd_enhancing_lesions", "sum"),
+        )
+        lesions["new_t2_per_scan"] = lesions["new_t2_lesions"] / lesions["scans"]
+        lesions["months"] = lesions["interval"].map(lambda m: f"{m}–{m + 12}")
+        lesions["label"] = "n = " + lesions["scans"].map(privacy.count)
+        plotted = lesions[
+            ~lesions["scans"].map(privacy.small) & ~lesions["new_t2_lesions"].map(privacy.small)
+        ]
+        fig = px.bar(
+            plotted, x="months", y="new_t2_per_scan", color="subtype", barmode="group", text="label",
+            color_discrete_map=colour_map(order), category_orders={"subtype": order},
+            hover_data=(
+                {"months": False} if viewer
+                else {"scans": True, "new_t2_lesions": True, "gd_lesions": True, "months": False}
+            ),
+            labels={"months": "Months since first dose", "new_t2_per_scan": "New T2 lesions per scan",
+                    "subtype": "Subtype", "scans": "Scans", "new_t2_lesions": "New T2 lesions",
+                    "gd_lesions": "Gd-enhancing lesions"},
+        )
+        fig.update_traces(textposition="outside", cliponaxis=False)
+        if viewer:
+            fig.update_traces(hovertemplate="%{x} months<br>%{y:.2f} new T2 lesions per scan<extra></extra>")
+            lesions.loc[~lesions.index.isin(plotted.index), "new_t2_per_scan"] = None
+            for c in ("scans", "new_t2_lesions", "gd_lesions"):
+                lesions[c] = lesions[c].map(privacy.count)
+        hidden = (
+            "" if len(plotted) == len(lesions)
+            else f" Bars with fewer than {k} scans or lesions are hidden in the shared view."
+        )
+        chart(
+            fig, lesions.drop(columns=["interval", "label"]), "MRI lesions over follow-up",
+            "New/enlarging T2 lesions per scan (mean) by year of follow-up and subtype, scans after the first "
+            f"dose; {privacy.count(len(scans))} scans (n = scans per bar).{hidden}",
+            height=380,
+        )
