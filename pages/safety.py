@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import data, privacy
-from ui.components import chart, fmt, fmt_ci, header, pct, safe_csv
+from ui.components import chart, fmt, fmt_ci, header, pct, safe_csv, sample_patients
 from ui.settings import min_count
 from ui.theme import colour_map
 
@@ -164,8 +164,9 @@ else:
         st.info("No IgG values inside the selected patients' windows.")
     else:
         igg["patient"] = privacy.anonymous_ids(igg["patient_id"])
+        drawn, sampled = sample_patients(igg)
         fig = px.line(
-            igg, x="months", y="value", color="subtype", line_group="patient", markers=True,
+            drawn, x="months", y="value", color="subtype", line_group="patient", markers=True,
             color_discrete_map=colour_map(order), category_orders={"subtype": order},
             hover_data={"patient": True, "months": ":.1f", "value": ":.1f", "subtype": False},
             labels={"months": "Months since first dose", "value": "IgG (g/L)", "subtype": "Subtype"},
@@ -190,7 +191,7 @@ else:
             table = igg[["patient_id", "subtype", "sample_date", "months", "value", "unit"]]
         chart(
             fig, table, "IgG over time",
-            f"IgG values after the first dose (g/L), one line per patient, coloured by subtype; "
+            sampled + f"IgG values after the first dose (g/L), one line per patient, coloured by subtype; "
             f"{privacy.count(igg['patient_id'].nunique())} patients, {privacy.count(len(igg))} values. "
             f"Dashed line: the threshold ({threshold:g} g/L).",
         )
@@ -201,8 +202,9 @@ else:
         st.info("No platelet values inside the selected patients' windows.")
     else:
         platelets["patient"] = privacy.anonymous_ids(platelets["patient_id"])
+        drawn, sampled = sample_patients(platelets)
         fig = px.line(
-            platelets, x="months", y="value", color="subtype", line_group="patient", markers=True,
+            drawn, x="months", y="value", color="subtype", line_group="patient", markers=True,
             color_discrete_map=colour_map(order), category_orders={"subtype": order},
             hover_data={"patient": True, "months": ":.1f", "value": ":.1f", "subtype": False},
             labels={"months": "Months since first dose", "value": "Platelets (×10⁹/L)",
@@ -243,7 +245,7 @@ else:
         low_patients = low["patient_id"].nunique()
         chart(
             fig, table, "Platelets over time",
-            f"Platelet counts after the first dose (×10⁹/L), one line per patient; dashed line: lower normal "
+            sampled + f"Platelet counts after the first dose (×10⁹/L), one line per patient; dashed line: lower normal "
             f"limit 150; diamonds: values below {LOW_PLATELETS:g} ({privacy.count(len(low))} values in "
             f"{privacy.count(low_patients)} patient{'' if low_patients == 1 and not viewer else 's'}). {privacy.count(platelets['patient_id'].nunique())} "
             f"patients, {privacy.count(len(platelets))} values.",

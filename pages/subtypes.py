@@ -8,7 +8,7 @@ from plotly.subplots import make_subplots
 from analysis.stats import mean_ci, rate
 from analysis.table1 import suppressed
 from ui import data, privacy
-from ui.components import chart, header
+from ui.components import chart, header, sample_patients
 from ui.settings import min_count
 from ui.theme import colour
 
@@ -324,8 +324,9 @@ sort = st.radio(
     bind="query-params",
     help="Longest follow-up on top, or grouped by subtype (then by follow-up).",
 )
+lanes, sampled = sample_patients(outcomes[["patient_id", "subtype", "followup_months", "doses"]].copy())
 events = data.run("swimmer_events", f)
-lanes = outcomes[["patient_id", "subtype", "followup_months", "doses"]].copy()
+events = events[events["patient_id"].isin(lanes["patient_id"])]
 lanes["rank"] = lanes["subtype"].map({g: i for i, g in enumerate(order)})
 lanes = lanes.sort_values(
     ["followup_months", "patient_id"]
@@ -439,7 +440,8 @@ chart(
     fig,
     behind,
     "Swimmer plot",
-    f"One bar per selected patient (n = {privacy.count(n_lanes)}) from first dose to last "
+    sampled
+    + f"One bar per selected patient (n = {privacy.count(n_lanes)}) from first dose to last "
     "follow-up, coloured by subtype; markers: infusions, relapses, adverse events and MRI scans "
     "with ≥ 1 new T2 or Gd-enhancing lesion, each inside the patient's window. "
     + (

@@ -1,6 +1,7 @@
 """Building blocks every page uses: the selection header, charts with their tables, number formats."""
 
 import datetime as dt
+import hashlib
 import re
 
 import pandas as pd
@@ -107,16 +108,43 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, caption: str, height: 
     st.caption(caption)
     collect(name, caption, figure=fig)
     with st.expander(f"Table behind “{name}”"):
-        st.dataframe(table, hide_index=True)
-        left, right = st.columns(2)
-        left.download_button(
-            "Download CSV", safe_csv(table), file_name=f"{slug}.csv", mime="text/csv",
-            key=f"csv-{slug}", icon=":material/download:",
-        )
-        right.download_button(
+        table_view(table, slug)
+        st.download_button(
             "Download chart as SVG", lambda: svg_bytes(fig), file_name=f"{slug}.svg", mime="image/svg+xml",
             key=f"svg-{slug}", icon=":material/image:", on_click="ignore",
         )
+
+
+MAX_TABLE_ROWS = 1000
+
+
+def table_view(table: pd.DataFrame, slug: str) -> None:
+    """A table on screen (the first rows at registry scale) and all of it as CSV, made on request."""
+    if len(table) > MAX_TABLE_ROWS:
+        st.dataframe(table.head(MAX_TABLE_ROWS), hide_index=True)
+        st.caption(f"Showing the first {MAX_TABLE_ROWS:,} of {len(table):,} rows; the CSV has all of them.")
+    else:
+        st.dataframe(table, hide_index=True)
+    st.download_button(
+        "Download CSV", lambda: safe_csv(table), file_name=f"{slug}.csv", mime="text/csv",
+        key=f"csv-{slug}", icon=":material/download:", on_click="ignore",
+    )
+
+
+MAX_PATIENTS_DRAWN = 300
+
+
+def sample_patients(frame: pd.DataFrame, limit: int = MAX_PATIENTS_DRAWN) -> tuple[pd.DataFrame, str]:
+    """At most `limit` patients' rows for a per-patient chart, a fixed pseudo-random sample at registry
+    scale (the same patients on every run), and a note saying so ('' when all are drawn)."""
+    ids = pd.Series(frame["patient_id"].unique())
+    if len(ids) <= limit:
+        return frame, ""
+    keys = ids.map(lambda x: hashlib.sha256(str(x).encode()).hexdigest())
+    chosen = set(ids[keys.sort_values().index[:limit]])
+    note = (f"Drawn: a fixed random sample of {limit:,} of the {len(ids):,} selected patients "
+            "(narrow the filters to draw every patient). ")
+    return frame[frame["patient_id"].isin(chosen)], note
 
 
 def fmt(x: float | None, digits: int = 1, suffix: str = "") -> str:
