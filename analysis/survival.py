@@ -1,0 +1,92 @@
+"""Kaplan–Meier curves as plot tables: step points with 95 % CI, censor marks, at-risk counts."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.stats import kaplan_meier, number_at_risk
+
+CURVE_COLUMNS = ["months", "s", "ci_low", "ci_high", "at_risk", "events", "censored"]
+CENSOR_COLUMNS = ["months", "s", "censored"]
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One group's Kaplan–Meier curve, ready to draw with line_shape="hv"."""
+
+    group: str
+    n: int
+    points: pd.DataFrame  # CURVE_COLUMNS: one row per step point of lifelines' survival_function_
+    censors: pd.DataFrame  # CENSOR_COLUMNS: one row per time with ≥ 1 censored patient
+    durations: np.ndarray  # every patient's time, for numbers at risk
+    cut_at: float | None = None  # the curve ends here because fewer than k are at risk beyond
+
+    @property
+    def end(self) -> float | None:
+        """The last time the curve is drawn to."""
+        if self.points.empty:
+            return None
+        return float(self.points["months"].iloc[-1])
+
+    def at_risk(self, times) -> list[int]:
+        """Patients still at risk (time ≥ t) at each of the given times."""
+        return [int((self.durations >= t).sum()) for t in times]
+
+
+def curve(group: str, months: pd.Series, event: pd.Series) -> Curve:
+    """The step points, CI and censor marks of lifelines' Kaplan–Meier fit for one group."""
+    kmf = kaplan_meier(months, event)
+    if kmf is None:
+        empty = np.array([], dtype=float)
+        return Curve(group, 0, pd.DataFrame(columns=CURVE_COLUMNS),
+                     pd.DataFrame(columns=CENSOR_COLUMNS), empty)
+    sf = kmf.survival_function_.iloc[:, 0]
+    ci = kmf.confidence_interval_
+    table = kmf.event_table.reindex(sf.index)
+    points = pd.DataFrame({
+        "months": sf.index.to_numpy(dtype=float),
+        "s": sf.to_numpy(dtype=float),
+        "ci_low": ci.iloc[:, 0].to_numpy(dtype=float),
+        "ci_high": ci.iloc[:, 1].to_numpy(dtype=float),
+        "at_risk": number_at_risk(kmf, sf.index),
+        "events": table["observed"].fillna(0).astype(int).to_numpy(),
+        "censored": table["censored"].fillna(0).astype(int).to_numpy(),
+    })
+    # the contract (lifelines' convention): where S(t) = 1 the interval is [1, 1]
+    flat = points["s"] == 1.0
+    points.loc[flat, ["ci_low", "ci_high"]] = 1.0
+    censors = points.loc[points["censored"] > 0, CENSOR_COLUMNS].reset_index(drop=True)
+    return Curve(group, len(months), points, censors, np.asarray(months, dtype=float))
+
+
+def curves(outcomes: pd.DataFrame, groups: list[str] | None) -> list[Curve]:
+    """One curve per group in the given order (by subtype), or one pooled 'All' curve (None)."""
+    if groups is None:
+        return [curve("All", outcomes["rfs_months"], outcomes["rfs_event"])]
+    return [
+        curve(g, d["rfs_months"], d["rfs_event"])
+        for g in groups
+        for d in [outcomes[outcomes["subtype"] == g]]
+    ]
+
+
+def cut(c: Curve, k: int) -> Curve:
+    """The curve drawn only while ≥ k patients are at risk (viewer mode); empty when n < k."""
+    if c.n < k:
+        return Curve(c.group, c.n, c.points.iloc[0:0], c.censors.iloc[0:0], c.durations, 0.0)
+    # at risk at t counts times ≥ t, so it stays ≥ k up to the k-th largest time
+    limit = float(np.sort(c.durations)[-k])
+    if limit >= c.durations.max():
+        return c
+    return Curve(
+        c.group, c.n,
+        c.points[c.points["months"] <= limit].reset_index(drop=True),
+        c.censors[c.censors["months"] <= limit].reset_index(drop=True),
+        c.durations, limit,
+    )
+
+
+def risk_times(last: float, step: int = 6) -> list[int]:
+    """The times of the number-at-risk table: 0, step, 2·step, … up to the last time."""
+    return list(range(0, int(np.floor(last)) + 1, step)) if last >= 0 else [0]

@@ -1,0 +1,414 @@
+"""Does disability (EDSS) change between the first rituximab dose and the latest assessment?"""
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from analysis.stats import mean_ci, proportion
+from ui import data, privacy
+from ui.components import MAX_PATIENTS_DRAWN, chart, fmt, fmt_p, header, pct, sample_patients
+from ui.settings import min_count
+from ui.theme import colour
+
+f, s = header(
+    "EDSS change",
+    "Does disability (EDSS) change between the first rituximab dose and the latest follow-up "
+    "assessment?",
+)
+viewer = privacy.viewer()
+k = min_count()
+outcomes = data.run("patient_outcome", f)
+order = list(s["patients"]["by_subtype"])
+total = s["patients"]["total"]
+change = s["edss_change"]
+groups = ["all", *order]
+
+CHANGE_DEF = (
+    "EDSS change = EDSS of the latest assessment inside the window (after the first-dose day, "
+    "up to the last follow-up) minus the baseline EDSS."
+)
+CLASS_DEF = (
+    "Worsened: change ≥ 1.5 with baseline 0, ≥ 1.0 with baseline 0.5–5.5, ≥ 0.5 with baseline "
+    "> 5.5; improved: change ≤ −1.0 with baseline ≤ 5.5, ≤ −0.5 with baseline > 5.5; "
+    "otherwise stable."
+)
+CLASS_COLOURS = {"worsened": "#D55E00", "stable": "#BBBBBB", "improved": "#56B4E9"}
+
+
+def signed(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:+.2f}".replace("-", "−")
+
+
+def signed_ci(low: float | None, high: float | None) -> str:
+    """'(95 % CI −0.93 to −0.22)': 'to' because a dash between signed numbers misreads."""
+    return "" if low is None or high is None else f"(95 % CI {signed(low)} to {signed(high)})"
+
+
+def label(group: str) -> str:
+    return "All" if group == "all" else group
+
+
+def rows_of(group: str) -> pd.DataFrame:
+    return outcomes if group == "all" else outcomes[outcomes["subtype"] == group]
+
+
+assessed = outcomes.dropna(subset=["edss_change"]).copy()
+no_followup = total - change["all"]["n"]
+if viewer:
+    # patient-level charts leave out groups too small to show without identifying someone
+    small_groups = [g for g in order if 0 < change[g]["n"] < k]
+    plotted = assessed[~assessed["subtype"].isin(small_groups)].copy()
+else:
+    small_groups = []
+    plotted = assessed.copy()
+plotted["patient"] = privacy.anonymous_ids(plotted["patient_id"])
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(
+    "Patients with follow-up EDSS", pct(change["all"]["n"], total),
+    help="Patients with ≥ 1 EDSS assessment inside their window, of the selected patients.",
+)
+ci_all = mean_ci(assessed["edss_change"])
+c2.metric(
+    "Mean EDSS change (all)", signed(change["all"]["mean"]),
+    help=f"{signed_ci(*(ci_all or (None, None))) or '95 % CI n/a'}. {CHANGE_DEF}",
+)
+c3.metric(
+    "Worsened", pct(change["all"]["worsened"], change["all"]["n"]),
+    help="Of patients with follow-up EDSS. " + CLASS_DEF,
+)
+c4.metric(
+    "No follow-up EDSS", privacy.count(no_followup),
+    help="Selected patients with no EDSS assessment inside their window: left out of the figures.",
+)
+if change["all"]["n"] == 0:
+    st.info(
+        "No selected patient has an EDSS assessment inside the follow-up window, so there is no "
+        "EDSS change to show. Widen the filters."
+    )
+    st.stop()
+
+if no_followup:
+    st.info(
+        f"{privacy.count(no_followup)} selected patient(s) have no follow-up EDSS inside their "
+        "window and are left out of every figure on this page."
+    )
+
+st.subheader("Mean change per subtype")
+mean_rows = []
+for g in groups:
+    c = change[g]
+    ci = mean_ci(rows_of(g)["edss_change"])
+    hide = viewer and g != "all" and privacy.small(c["n"])
+    mean_rows.append({
+        "group": label(g), "n": c["n"],
+        "mean": None if hide else c["mean"], "sd": None if hide else c["sd"],
+        "ci_low": None if hide or ci is None else ci[0],
+        "ci_high": None if hide or ci is None else ci[1],
+        "p_ttest": None if hide else c["p_ttest"], "p_wilcoxon": None if hide else c["p_wilcoxon"],
+        "hidden": hide,
+    })
+means = pd.DataFrame(mean_rows)
+fig = go.Figure()
+for r in reversed([r for r in mean_rows if not r["hidden"] and r["mean"] is not None]):
+    has_ci = r["ci_low"] is not None
+    fig.add_trace(go.Scatter(
+        x=[r["mean"]], y=[r["group"]], mode="markers+text", showlegend=False, name=r["group"],
+        marker=dict(
+            color=colour(r["group"]), size=13,
+            symbol="diamond" if r["group"] == "All" else "square",
+        ),
+        error_x=dict(
+            type="data", symmetric=False, array=[r["ci_high"] - r["mean"]],
+            arrayminus=[r["mean"] - r["ci_low"]], color=colour(r["group"]), thickness=2.5, width=8,
+        ) if has_ci else None,
+        text=[signed(r["mean"])], textposition="top center",
+        customdata=[[privacy.count(r["n"]), signed_ci(r["ci_low"], r["ci_high"]) or "95 % CI n/a"]],
+        hovertemplate=(
+            f"<b>{r['group']}</b><br>mean change %{{x:+.2f}} %{{customdata[1]}}"
+            "<br>n = %{customdata[0]}<extra></extra>"
+        ),
+    ))
+fig.add_vline(x=0, line_dash="dot", line_color="#888888")
+fig.update_xaxes(title_text="Mean EDSS change (95 % CI)", zeroline=False)
+fig.update_yaxes(categoryorder="array", categoryarray=[r["group"] for r in mean_rows][::-1])
+mean_table = means.drop(columns="hidden").assign(n=means["n"].map(privacy.count))
+chart(
+    fig, mean_table, "Mean EDSS change by subtype",
+    f"{CHANGE_DEF} Mean with its t-based 95 % CI; no CI with fewer than two patients. "
+    + "; ".join(f"{label(g)}: n = {privacy.count(change[g]['n'])}" for g in groups)
+    + f" (patients with follow-up EDSS; {privacy.count(no_followup)} without)."
+    + (f" Shared view: groups with fewer than {k} patients are not shown." if viewer else ""),
+    height=140 + 60 * len(groups),
+)
+st.dataframe(
+    pd.DataFrame([{
+        "Group": r["group"],
+        "n": privacy.count(r["n"]),
+        "Mean change (95 % CI)": (
+            f"hidden (< {k} patients)" if r["hidden"]
+            else f"{signed(r['mean'])} {signed_ci(r['ci_low'], r['ci_high'])}".strip()
+        ),
+        "SD": "" if r["hidden"] else fmt(r["sd"], 2),
+        "t-test": "" if r["hidden"] else fmt_p(r["p_ttest"], f),
+        "Wilcoxon": "" if r["hidden"] else fmt_p(r["p_wilcoxon"], f),
+    } for r in mean_rows]),
+    hide_index=True, key="edss_means",
+)
+st.caption(
+    "p-values test H0 “mean change = 0”: one-sample t-test (scipy ttest_1samp) and Wilcoxon "
+    "signed-rank test (scipy wilcoxon defaults). 'n/a': not defined with fewer than two patients "
+    "or when all changes are equal."
+)
+undefined = [label(g) for g in groups if change[g]["p_ttest"] is None and change[g]["n"] > 0]
+if undefined:
+    st.info(
+        f"p n/a for {', '.join(undefined)}: a test needs at least two patients with follow-up EDSS "
+        "whose changes are not all equal."
+    )
+
+st.subheader("Outcome classes")
+class_rows = []
+masked = []  # shared view: a group with a small class count is not drawn (its share would tell it)
+for g in groups:
+    c = change[g]
+    hide = viewer and any(privacy.small(c[cls]) for cls in ("improved", "stable", "worsened"))
+    if hide:
+        masked.append(label(g))
+    for cls in ("improved", "stable", "worsened"):
+        class_rows.append({
+            "group": label(g), "class": cls, "patients": c[cls], "of": c["n"],
+            "pct": None if hide or not c["n"] else 100 * c[cls] / c["n"],
+        })
+classes = pd.DataFrame(class_rows)
+fig = go.Figure()
+for cls in ("improved", "stable", "worsened"):
+    d = classes[(classes["class"] == cls) & ~classes["group"].isin(masked)]
+    fig.add_trace(go.Bar(
+        x=d["group"], y=d["pct"], name=cls, marker_color=CLASS_COLOURS[cls],
+        text=[privacy.count(n) for n in d["patients"]], textposition="inside",
+        customdata=list(zip(d["patients"].map(privacy.count), d["of"].map(privacy.count))),
+        hovertemplate=(
+            f"<b>%{{x}}</b> {cls}: %{{customdata[0]}} of %{{customdata[1]}} (%{{y:.1f}} %)"
+            "<extra></extra>"
+        ),
+    ))
+fig.update_layout(barmode="stack", legend_traceorder="normal")
+fig.update_yaxes(title_text="% of patients with follow-up EDSS", range=[0, 100])
+class_table = classes.assign(patients=classes["patients"].map(privacy.count),
+                             of=classes["of"].map(privacy.count))
+chart(
+    fig, class_table, "EDSS outcome classes",
+    f"Latest follow-up EDSS versus baseline. {CLASS_DEF} Numbers in the bars: patients; "
+    + "; ".join(f"{label(g)}: n = {privacy.count(change[g]['n'])}" for g in groups) + ".",
+    height=400,
+)
+if masked:
+    st.info(
+        f"Outcome classes not drawn for {', '.join(masked)}: a class holds fewer than {k} patients "
+        "(shared view)."
+    )
+
+st.subheader("NEDA-3")
+neda = s["neda3"]
+if neda is None:
+    st.info(
+        "NEDA-3 needs the optional mri table (new T2 and Gd-enhancing lesions), which this dataset "
+        "does not have."
+    )
+else:
+    neda_rows = []
+    for g in groups:
+        n, evaluable = neda[g]["neda"], neda[g]["evaluable"]
+        # shared view: a share whose count or complement is small would tell that count
+        hide = viewer and (privacy.small(n) or privacy.small(evaluable - n))
+        p = None if hide else proportion(n, evaluable)
+        neda_rows.append({
+            "group": label(g), "neda": n, "evaluable": evaluable,
+            "pct": p and p["pct"], "ci_low": p and p["ci_low"], "ci_high": p and p["ci_high"],
+        })
+    neda_df = pd.DataFrame(neda_rows)
+    shown_neda = neda_df.dropna(subset=["pct"])
+    fig = go.Figure()
+    for _, r in shown_neda.iterrows():
+        fig.add_trace(go.Bar(
+            x=[f"{r['group']}<br>{pct(r['neda'], r['evaluable'])}"], y=[r["pct"]], name=r["group"],
+            marker_color=colour(r["group"]), showlegend=False,
+            error_y=dict(type="data", symmetric=False, array=[r["ci_high"] - r["pct"]],
+                         arrayminus=[r["pct"] - r["ci_low"]], color="#333333"),
+            hovertemplate=(
+                f"<b>{r['group']}</b><br>NEDA-3 {pct(r['neda'], r['evaluable'])} of evaluable"
+                f"<br>95 % CI {r['ci_low']:.1f}–{r['ci_high']:.1f} %<extra></extra>"
+            ),
+        ))
+    fig.update_yaxes(title_text="NEDA-3 (% of evaluable patients)", range=[0, 110])
+    neda_table = neda_df.assign(neda=neda_df["neda"].map(privacy.count),
+                                evaluable=neda_df["evaluable"].map(privacy.count))
+    chart(
+        fig, neda_table, "NEDA-3 by subtype",
+        "No evidence of disease activity: no relapse, EDSS not worsened and no MRI activity (no "
+        "new T2 and no Gd-enhancing lesion) inside the window, among evaluable patients (≥ 1 "
+        "follow-up EDSS and ≥ 1 scan). 95 % CI: exact (Clopper–Pearson). Evaluable: "
+        + "; ".join(f"{label(g)} {privacy.count(neda[g]['evaluable'])}" for g in groups) + ".",
+        height=400,
+    )
+    no_evaluable = [label(g) for g in groups if neda[g]["evaluable"] == 0]
+    if no_evaluable:
+        st.info(
+            f"NEDA-3 n/a for {', '.join(no_evaluable)}: no evaluable patient (needs a follow-up "
+            "EDSS and a scan inside the window)."
+        )
+    hidden_neda = [
+        r["group"] for r in neda_rows if r["pct"] is None and r["group"] not in no_evaluable
+    ]
+    if hidden_neda:
+        st.info(
+            f"NEDA-3 not shown for {', '.join(hidden_neda)}: fewer than {k} patients with or "
+            "without NEDA-3 (shared view)."
+        )
+
+present = [g for g in order if g in set(plotted["subtype"])]
+if not present:
+    st.info(
+        "Patient-level charts (distribution, waterfall, trajectories) are not shown: every "
+        f"subtype has fewer than {k} patients with follow-up EDSS (shared view)."
+    )
+    st.stop()
+
+st.subheader("Distribution of change")
+fig = go.Figure()
+for g in present:
+    d = plotted[plotted["subtype"] == g]
+    fig.add_trace(go.Box(
+        y=d["edss_change"], name=g, marker_color=colour(g), jitter=0.4,
+        # every patient's point while that stays readable; the box always uses all of them
+        boxpoints="all" if len(plotted) <= MAX_PATIENTS_DRAWN else "outliers",
+        pointpos=0, boxmean=True,
+        customdata=list(zip(d["patient"], d["baseline_edss"], d["edss_last"])),
+        hovertemplate=(
+            "<b>%{customdata[0]}</b><br>baseline %{customdata[1]:.1f} → %{customdata[2]:.1f}"
+            "<br>change %{y:+.1f}<extra></extra>"
+        ),
+    ))
+fig.add_hline(y=0, line_dash="dot", line_color="#888888")
+fig.update_yaxes(title_text="EDSS change (latest − baseline)", dtick=1)
+fig.update_layout(showlegend=False)
+if viewer:
+    dist_table = (
+        plotted.groupby("subtype")["edss_change"]
+        .agg(n="count", mean="mean", q1=lambda x: x.quantile(0.25), median="median",
+             q3=lambda x: x.quantile(0.75))
+        .reindex(present).reset_index()
+    )
+    dist_table["n"] = dist_table["n"].map(privacy.count)
+else:
+    dist_table = plotted[
+        ["patient_id", "subtype", "baseline_edss", "edss_last", "edss_change", "edss_class"]
+    ]
+chart(
+    fig, dist_table, "EDSS change distribution",
+    f"{CHANGE_DEF} Box: median and quartiles, whiskers to 1.5 × IQR, dashed line: mean; each point "
+    "is one patient. "
+    + "; ".join(f"{g}: n = {privacy.count(change[g]['n'])}" for g in present) + ".",
+    height=420,
+)
+
+st.subheader("Waterfall of per-patient change")
+wf_all = plotted.sort_values(["edss_change", "subtype"], ascending=[False, True])
+wf_all = wf_all.reset_index(drop=True).assign(rank=lambda x: x.index + 1)
+drawn, wf_sampled = sample_patients(wf_all)
+wf = drawn.reset_index(drop=True).assign(rank=lambda x: x.index + 1)
+fig = go.Figure()
+for g in present:
+    d = wf[wf["subtype"] == g]
+    fig.add_trace(go.Bar(
+        x=d["rank"], y=d["edss_change"], name=g, marker_color=colour(g), marker_line_width=0,
+        customdata=list(zip(d["patient"], d["baseline_edss"], d["edss_last"], d["edss_class"])),
+        hovertemplate=(
+            f"<b>%{{customdata[0]}}</b> ({g})<br>baseline %{{customdata[1]:.1f}} → "
+            "%{customdata[2]:.1f}<br>change %{y:+.1f} (%{customdata[3]})<extra></extra>"
+        ),
+    ))
+fig.update_layout(bargap=0.05, barmode="overlay")
+fig.update_xaxes(title_text="Patients, sorted from largest increase to largest decrease",
+                 showticklabels=False)
+fig.update_yaxes(title_text="EDSS change", dtick=1)
+if viewer:
+    wf_table = (
+        wf_all.groupby(["edss_change", "subtype"]).size().unstack(fill_value=0)
+        .reindex(columns=present, fill_value=0).sort_index(ascending=False)
+    )
+    wf_table = wf_table.map(privacy.count).reset_index()
+else:
+    wf_table = wf_all[["rank", "patient_id", "subtype", "baseline_edss", "edss_last",
+                       "edss_change", "edss_class"]]
+chart(
+    fig, wf_table, "EDSS change waterfall",
+    wf_sampled
+    + f"One bar per patient with follow-up EDSS (n = {privacy.count(len(wf_all))}), coloured by "
+    f"subtype; bars above 0 are increases (worse), below 0 decreases. {CHANGE_DEF}"
+    + (f" Shared view: subtypes with fewer than {k} patients left out; table as counts." if viewer
+       else ""),
+    height=400,
+)
+
+st.subheader("Trajectories")
+trajectory = data.run("edss_trajectory", f)
+if viewer:
+    trajectory = trajectory[~trajectory["subtype"].isin(small_groups)]
+trajectory = trajectory[trajectory["subtype"].isin(present)].copy()
+trajectory["patient"] = privacy.anonymous_ids(trajectory["patient_id"])
+# visits are about 6-monthly: each follow-up value goes to the nearest 6-month visit (never 0,
+# which is the baseline)
+visit = (trajectory["months"] / 6 + 0.5).apply(math.floor).clip(lower=1) * 6
+trajectory["visit"] = visit.where(~trajectory["baseline"], 0).astype(int)
+binned = (
+    trajectory.groupby(["subtype", "visit", "patient_id"])["edss"].mean().reset_index()
+    .groupby(["subtype", "visit"])["edss"].agg(mean="mean", patients="count").reset_index()
+)
+if viewer:
+    binned = binned[binned["patients"] >= k]
+fig = make_subplots(rows=1, cols=len(present), shared_yaxes=True, subplot_titles=present,
+                    horizontal_spacing=0.03)
+drawn, traj_sampled = sample_patients(trajectory)
+for i, g in enumerate(present, start=1):
+    d = drawn[drawn["subtype"] == g]
+    xs, ys, cd = [], [], []
+    for patient, p in d.groupby("patient", sort=False):
+        xs += [*p["months"], None]
+        ys += [*p["edss"], None]
+        cd += [patient] * len(p) + [None]
+    fig.add_trace(go.Scatter(
+        x=xs, y=ys, mode="lines", line=dict(color=colour(g), width=1), opacity=0.35,
+        name=f"{g} patients", showlegend=False, customdata=cd, connectgaps=False,
+        hovertemplate="<b>%{customdata}</b><br>month %{x:.1f}: EDSS %{y:.1f}<extra></extra>",
+    ), row=1, col=i)
+    b = binned[binned["subtype"] == g]
+    fig.add_trace(go.Scatter(
+        x=b["visit"], y=b["mean"], mode="lines+markers", name=f"{g} mean",
+        line=dict(color=colour(g), width=4), marker=dict(size=8), showlegend=False,
+        customdata=b["patients"].map(privacy.count),
+        hovertemplate=(
+            f"<b>{g} mean</b><br>month %{{x}} visit: EDSS %{{y:.2f}}"
+            "<br>patients: %{customdata}<extra></extra>"
+        ),
+    ), row=1, col=i)
+    fig.update_xaxes(title_text="Months since first dose", dtick=6, row=1, col=i)
+fig.update_yaxes(title_text="EDSS", range=[-0.2, 10.2], dtick=1, row=1, col=1)
+fig.update_xaxes(matches="x")
+followed = trajectory.groupby("subtype")["patient_id"].nunique().reindex(present, fill_value=0)
+bin_table = binned.assign(patients=binned["patients"].map(privacy.count))
+chart(
+    fig, bin_table, "EDSS trajectories",
+    traj_sampled
+    + "Thin lines: each patient's EDSS from baseline (month 0) through every assessment inside the "
+    "window. Thick line: the subtype mean per 6-month visit (month 0 = baseline; each follow-up "
+    "value goes to the nearest multiple of 6 months, at least 6; each patient counts once per "
+    "visit, as the mean of their values there)"
+    + (f"; shared view: visits with fewer than {k} patients have no mean. " if viewer else ". ")
+    + "; ".join(f"{g}: {privacy.count(n)} patients" for g, n in followed.items()) + ".",
+    height=440,
+)

@@ -1,0 +1,109 @@
+"""Kaplan–Meier plot tables (analysis/survival.py) equal lifelines' fit; the viewer cut is right."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import KaplanMeierFitter
+from numpy.testing import assert_allclose
+
+from analysis import survival
+from queries import Dataset
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> pd.DataFrame:
+    ds = Dataset(DEMO)
+    try:
+        return ds.run("patient_outcome")
+    finally:
+        ds.close()
+
+
+@pytest.mark.parametrize("subtype", ["RRMS", "SPMS", "NMOSD"])
+def test_curve_points_are_lifelines_survival_function_on_demo(outcomes, subtype):
+    group = outcomes[outcomes["subtype"] == subtype]
+    expected = KaplanMeierFitter().fit(group["rfs_months"], group["rfs_event"].astype(bool))
+
+    c = survival.curves(outcomes, [subtype])[0]
+
+    sf = expected.survival_function_.iloc[:, 0]
+    ci = expected.confidence_interval_
+    assert_allclose(c.points["months"], sf.index.to_numpy())
+    assert_allclose(c.points["s"], sf.to_numpy())
+    # lifelines' log(−log) band, with the contract's [1, 1] where S = 1
+    flat = sf.to_numpy() == 1.0
+    assert_allclose(c.points["ci_low"], np.where(flat, 1.0, ci.iloc[:, 0].to_numpy()))
+    assert_allclose(c.points["ci_high"], np.where(flat, 1.0, ci.iloc[:, 1].to_numpy()))
+    assert c.n == len(group)
+
+
+def test_pooled_curve_is_the_fit_of_all_patients(outcomes):
+    expected = KaplanMeierFitter().fit(outcomes["rfs_months"], outcomes["rfs_event"].astype(bool))
+
+    (c,) = survival.curves(outcomes, None)
+
+    assert c.group == "All"
+    assert_allclose(c.points["s"], expected.survival_function_.iloc[:, 0].to_numpy())
+
+
+def test_censor_marks_sit_at_censored_times_on_the_curve():
+    # hand-made: events at 2 and 5, censored at 3, 3 and 8 months
+    months = pd.Series([2.0, 3.0, 3.0, 5.0, 8.0])
+    event = pd.Series([True, False, False, True, False])
+
+    c = survival.curve("x", months, event)
+
+    assert c.censors["months"].tolist() == [3.0, 8.0]
+    assert c.censors["censored"].tolist() == [2, 1]
+    # S after the event at 2: 4/5; after the event at 5 (2 at risk): 4/5 × 1/2
+    assert_allclose(c.censors["s"], [0.8, 0.4])
+    assert c.points["at_risk"].tolist() == [5, 5, 4, 2, 1]
+
+
+def test_relapse_on_first_dose_day_is_an_event_at_time_zero():
+    months = pd.Series([0.0, 4.0, 6.0])
+    event = pd.Series([True, False, False])
+
+    c = survival.curve("x", months, event)
+
+    assert c.points["months"].iloc[0] == 0.0
+    assert_allclose(c.points["s"].iloc[0], 2 / 3)
+    assert c.points["events"].iloc[0] == 1
+
+
+def test_viewer_cut_ends_the_curve_where_fewer_than_k_are_at_risk():
+    # times 1..8: at risk at t is the number of times ≥ t, so ≥ 5 up to t = 4 (times 4..8)
+    months = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])
+    event = pd.Series([True, False, True, False, True, False, False, False])
+
+    c = survival.cut(survival.curve("x", months, event), k=5)
+
+    assert c.cut_at == 4.0
+    assert c.end == 4.0
+    assert c.points["at_risk"].min() >= 5
+    assert c.censors["months"].max() <= 4.0
+
+
+def test_viewer_cut_hides_a_group_smaller_than_k():
+    c = survival.cut(survival.curve("x", pd.Series([1.0, 2.0, 3.0]), pd.Series([True] * 3)), k=5)
+
+    assert c.points.empty and c.censors.empty
+
+
+def test_empty_group_gives_an_empty_curve():
+    c = survival.curve("x", pd.Series([], dtype=float), pd.Series([], dtype=bool))
+
+    assert c.n == 0 and c.points.empty and c.end is None
+
+
+def test_numbers_at_risk_count_times_at_or_after_t(outcomes):
+    c = survival.curves(outcomes, None)[0]
+
+    times = survival.risk_times(c.end)
+
+    assert times[:3] == [0, 6, 12]
+    assert c.at_risk(times) == [int((outcomes["rfs_months"] >= t).sum()) for t in times]
