@@ -3,12 +3,15 @@
 import math
 
 import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 import streamlit as st
 
 from analysis.table1 import VARIABLES, format_table, suppressed, table1
 from queries import Filters
 from ui import data, privacy
-from ui.components import collect, fmt_p, header, safe_csv
+from ui.components import chart, collect, fmt_p, header, safe_csv
+from ui.theme import colour
 from ui.settings import min_count
 
 CITATION = (
@@ -130,8 +133,37 @@ collect(
     }),
 )
 
-st.subheader("Table 1 — baseline characteristics by subtype")
 patients = data.run("patient_outcome", f)
+
+st.subheader("Follow-up and doses")
+exposure = make_subplots(rows=1, cols=2, horizontal_spacing=0.08)
+for g in order:
+    group = patients[patients["subtype"] == g]
+    for col, column in ((1, "followup_months"), (2, "doses")):
+        exposure.add_trace(go.Box(
+            y=group[column], name=g, marker_color=colour(g), showlegend=False,
+            boxpoints=False if privacy.viewer() else "all", jitter=0.4, pointpos=0, marker_size=4,
+            hoverinfo="y" if privacy.viewer() else None,
+        ), row=1, col=col)
+exposure.update_layout(boxgap=0.35, yaxis_title="Follow-up (months)", yaxis2_title="Rituximab doses")
+exposure_table = patients.groupby("subtype").agg(
+    patients=("patient_id", "size"),
+    followup_median=("followup_months", "median"), followup_q1=("followup_months", lambda x: x.quantile(0.25)),
+    followup_q3=("followup_months", lambda x: x.quantile(0.75)),
+    doses_median=("doses", "median"), doses_total=("doses", "sum"),
+).reindex(order).reset_index()
+exposure_table["patients"] = exposure_table["patients"].map(privacy.count)
+exposure_table["doses_total"] = exposure_table["doses_total"].map(privacy.count)
+chart(
+    exposure, exposure_table.round(2), "Follow-up and doses per subtype",
+    "Follow-up = (last follow-up − first dose) in days / 30.4375; doses = rituximab infusions inside the "
+    "window. Boxes: median and quartiles, whiskers to 1.5 × IQR"
+    + ("" if privacy.viewer() else "; dots: patients")
+    + ". n: " + ", ".join(f"{g} {privacy.count(s['patients']['by_subtype'][g])}" for g in order) + ".",
+    height=380,
+)
+
+st.subheader("Table 1 — baseline characteristics by subtype")
 available = {v.column for v in VARIABLES if not v.optional or data.has("patients", v.column)}
 rows, notes = table1(patients, order, available)
 narrowed = f.is_narrowed()

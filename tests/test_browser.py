@@ -85,8 +85,8 @@ def assert_no_error(page, where: str) -> None:
 def test_every_page_renders_without_an_error(browser, app_url, path):
     page = open_page(browser, f"{app_url}/{path}")
 
+    page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=30_000)  # charts load lazily
     assert_no_error(page, path or "overview")
-    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
     assert "of 99 patients selected" in page.inner_text("body")
     page.close()
 

@@ -31,7 +31,7 @@ def test_every_chart_carries_the_provenance_line():
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["subtype"] = ["RRMS", "SPMS"]
     at.run()
-    at.switch_page("pages/relapse_free_survival.py").run()
+    at.switch_page("app_pages/relapse_free_survival.py").run()
 
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
@@ -46,7 +46,7 @@ def test_the_report_holds_every_pages_figures_and_the_provenance():
     at = AppTest.from_file(APP, default_timeout=180)
     at.query_params["subtype"] = ["NMOSD", "SPMS"]
     at.run()
-    at.switch_page("pages/report.py").run()
+    at.switch_page("app_pages/report.py").run()
 
     document = at.session_state["report_html"]
 

@@ -15,7 +15,7 @@ from queries import Dataset, Filters, summary
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 DEMO = ROOT / "data" / "demo"
-PAGE = "pages/edss.py"
+PAGE = "app_pages/edss.py"
 DAY0 = dt.date(2020, 1, 1)
 
 

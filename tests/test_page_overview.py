@@ -32,7 +32,7 @@ def open_overview(query: dict | None = None, viewer: bool = False) -> AppTest:
     if viewer:
         at.session_state["preview_viewer"] = True
     at.run()
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("app_pages/overview.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

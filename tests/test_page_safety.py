@@ -32,7 +32,7 @@ def safety_page(query: dict | None = None, state: dict | None = None) -> AppTest
     for key, value in (state or {}).items():
         at.session_state[key] = value
     at.run()
-    at.switch_page("pages/safety.py").run()
+    at.switch_page("app_pages/safety.py").run()
     return at
 
 

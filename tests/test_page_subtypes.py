@@ -30,7 +30,7 @@ def open_subtypes(query: dict | None = None, viewer: bool = False) -> AppTest:
     if viewer:
         at.session_state["preview_viewer"] = True
     at.run()
-    at.switch_page("pages/subtypes.py").run()
+    at.switch_page("app_pages/subtypes.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -17,7 +17,7 @@ from queries import Dataset, Filters, summary
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 DEMO = ROOT / "data" / "demo"
-PAGE = "pages/relapse_free_survival.py"
+PAGE = "app_pages/relapse_free_survival.py"
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ def virtual_care_page(query: dict | None = None, state: dict | None = None) -> A
     for key, value in (state or {}).items():
         at.session_state[key] = value
     at.run()
-    at.switch_page("pages/virtual_care.py").run()
+    at.switch_page("app_pages/virtual_care.py").run()
     return at
 
 

@@ -42,7 +42,7 @@ def viewer_app(page: str) -> AppTest:
     at.session_state["signed_in_user"] = "guest"
     at.session_state["role"] = "viewer"
     at.run()
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"app_pages/{page}.py").run()
     return at
 
 
@@ -95,7 +95,7 @@ def test_viewer_pages_show_no_patient_id_and_no_small_count(page):
 
 def test_the_scan_finds_ids_and_small_counts_when_the_team_looks():
     at = AppTest.from_file(APP, default_timeout=180).run()
-    at.switch_page("pages/safety.py").run()
+    at.switch_page("app_pages/safety.py").run()
 
     found = scan(at)
 

@@ -156,7 +156,8 @@ def fmt_ci(low: float | None, high: float | None, digits: int = 1, suffix: str =
     """'(95 % CI a–b)' or '' when undefined."""
     if low is None or high is None:
         return ""
-    return f"(95 % CI {low:.{digits}f}–{high:.{digits}f}{suffix})"
+    dash = " to " if low < 0 or high < 0 else "–"
+    return f"(95 % CI {low:.{digits}f}{dash}{high:.{digits}f}{suffix})"
 
 
 def fmt_p(p: float | None, f: Filters | None = None) -> str:

@@ -2,6 +2,7 @@
 
 import math
 
+import pandas as pd
 import streamlit as st
 
 from queries import Filters, subtype_order
@@ -10,13 +11,21 @@ from ui import data
 KEYS = ("followup", "doses", "subtype", "sex", "site", "age")
 
 
+def _span(lo: float, hi: float) -> tuple[int, int]:
+    """Whole-number slider limits around [lo, hi]; never equal (a slider needs min < max)."""
+    if pd.isna(lo) or pd.isna(hi):  # no patients at all
+        return (0, 1)
+    lo, hi = math.floor(lo), math.ceil(hi)
+    return (lo, hi) if hi > lo else (lo, lo + 1)
+
+
 def bounds() -> dict:
     """The unfiltered cohort's ranges and categories, which set the widgets' limits and defaults."""
     patients = data.run("patient_outcome")
     return {
-        "followup": (math.floor(patients["followup_months"].min()), math.ceil(patients["followup_months"].max())),
-        "doses": (int(patients["doses"].min()), int(patients["doses"].max())),
-        "age": (math.floor(patients["age_at_first_dose"].min()), math.ceil(patients["age_at_first_dose"].max())),
+        "followup": _span(patients["followup_months"].min(), patients["followup_months"].max()),
+        "doses": _span(patients["doses"].min(), patients["doses"].max()),
+        "age": _span(patients["age_at_first_dose"].min(), patients["age_at_first_dose"].max()),
         "subtypes": subtype_order(patients["subtype"].dropna().unique()),
         "sexes": sorted(patients["sex"].dropna().unique()),
         "sites": sorted(patients["site"].dropna().unique()),

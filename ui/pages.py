@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+PAGES_DIR = Path(__file__).resolve().parent.parent / "app_pages"
 
 
 @dataclass(frozen=True)

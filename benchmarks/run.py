@@ -1,0 +1,277 @@
+"""Benchmark the data layer at registry scale and write benchmarks/RESULTS.md.
+
+    python benchmarks/run.py                      # N = 1,000, 10,000, 100,000; 5 runs each
+    python benchmarks/run.py --sizes 1000 --repeats 3 --out /tmp/RESULTS.md
+
+For each N (a synthetic cohort from data/generate_demo.py, same per-patient distributions as the demo) it
+measures, each in a fresh process so that peak memory is that of one N:
+- opening the dataset; the summary (no filter and a filter change);
+- for each page, the data-layer calls the page makes (recorded by running the page with AppTest on a small
+  cohort, then replayed at N with a filter change): uncached (straight to DuckDB) and cached (Streamlit's
+  st.cache_data, as the app serves a repeated view);
+- the same summary by a straightforward pandas + lifelines + scipy implementation (tests/reference_summary.py)
+  as the baseline, and the ratio;
+- peak memory (max RSS) of the process;
+and once, the app's cold start on the demo dataset: from launching `streamlit run` to the first page rendered
+in headless Chromium.
+Figures are medians of the runs. No test asserts a time: this script measures, RESULTS.md records.
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATA = ROOT / "benchmarks" / "data"
+PAGES = ["overview", "subtypes", "relapse_free_survival", "edss", "safety", "virtual_care"]
+# A filter change a user makes: two subtypes, follow-up at least a year and a half, up to 12 doses.
+CHANGED = {"subtypes": ("RRMS", "NMOSD"), "followup_min": 18.0, "doses_max": 12}
+
+
+def median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def dataset_for(n: int) -> Path:
+    """The synthetic cohort of n patients, generated once and kept under benchmarks/data/."""
+    folder = DATA / f"n{n}"
+    if not (folder / "patients.parquet").exists():
+        subprocess.run([sys.executable, str(ROOT / "data" / "generate_demo.py"), "--patients", str(n),
+                        "--out", str(folder)], check=True, capture_output=True)
+    return folder
+
+
+def record_page_calls() -> dict[str, list[tuple[str, str, dict]]]:
+    """The data-layer calls each page makes, recorded by running it with AppTest on the demo data."""
+    from streamlit.testing.v1 import AppTest
+
+    import ui.data
+
+    calls: dict[str, list] = {}
+    real_run, real_summary = ui.data.run, ui.data.summary
+    current: list = []
+
+    # A call with the page's (filtered) selection is replayed with the changed filters; a call for the
+    # whole cohort (slider bounds, "n of N") is replayed unfiltered, as the app makes it.
+    def run(name, filters=None, **params):
+        current.append(("run", name, params, bool(filters and filters.subtypes)))
+        return real_run(name, filters, **params)
+
+    def summary(filters=None):
+        threshold = {"igg_threshold": filters.igg_threshold} if filters and filters.igg_threshold != 7.0 else {}
+        current.append(("summary", "", threshold, bool(filters and filters.subtypes)))
+        return real_summary(filters)
+
+    ui.data.run, ui.data.summary = run, summary
+    try:
+        for page in PAGES:
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+            at.query_params["subtype"] = ["RRMS", "NMOSD"]
+            at.run()
+            current.clear()
+            at.switch_page(f"app_pages/{page}.py").run()
+            unique = []
+            for call in current:
+                if call not in unique:
+                    unique.append(call)
+            calls[page] = unique
+    finally:
+        ui.data.run, ui.data.summary = real_run, real_summary
+    return calls
+
+
+def measure(n: int, repeats: int, page_calls: dict) -> dict:
+    """All figures for one N (run in its own process)."""
+    import dataclasses
+
+    import streamlit as st
+
+    from queries import Dataset, Filters, summary
+    from tests.reference_summary import reference_summary
+
+    folder = dataset_for(n)
+    rows = {f.stem: None for f in folder.glob("*.parquet")}
+    result: dict = {"n": n}
+    result["open_s"] = median_time(lambda: Dataset(folder).close(), repeats)
+    ds = Dataset(folder)
+    for table in rows:
+        rows[table] = int(ds.sql(f"select count(*) as n from {table}")["n"].iloc[0])
+    result["rows"] = rows
+    changed = Filters(**CHANGED)
+    result["summary_s"] = median_time(lambda: summary(ds, Filters()), repeats)
+    result["summary_filtered_s"] = median_time(lambda: summary(ds, changed), repeats)
+    result["baseline_s"] = median_time(lambda: reference_summary(folder), max(1, min(repeats, 3)))
+    result["ratio"] = result["summary_s"] / result["baseline_s"]
+
+    @st.cache_data(show_spinner=False)
+    def cached_run(name: str, filters, params: tuple):
+        return ds.run(name, filters, **dict(params))
+
+    @st.cache_data(show_spinner=False)
+    def cached_summary(filters):
+        return summary(ds, filters)
+
+    pages = {}
+    for page, calls in page_calls.items():
+        def uncached(calls=calls):
+            for kind, name, params, filtered in calls:
+                f = changed if filtered else Filters()
+                if kind == "run":
+                    ds.run(name, f, **params)
+                else:
+                    summary(ds, dataclasses.replace(f, **params))
+
+        def cached(calls=calls):
+            for kind, name, params, filtered in calls:
+                f = changed if filtered else Filters()
+                if kind == "run":
+                    cached_run(name, f, tuple(sorted(params.items())))
+                else:
+                    cached_summary(dataclasses.replace(f, **params))
+
+        cached()  # warm the cache: the "cached" figure is a repeated view of the same filters
+        pages[page] = {
+            "calls": [f"{name or 'summary'}{' ' + json.dumps(p) if p else ''}{'' if flt else ' (all)'}"
+                      for _, name, p, flt in calls],
+            "uncached_s": median_time(uncached, repeats),
+            "cached_s": median_time(cached, repeats),
+        }
+    result["pages"] = pages
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def cold_start(repeats: int) -> float | None:
+    """Seconds from launching the app to the first page rendered (Chromium), median of runs."""
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        return None
+    from playwright.sync_api import sync_playwright
+
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        for i in range(repeats):
+            port = 8790 + i
+            start = time.perf_counter()
+            server = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
+                 f"--server.port={port}", "--browser.gatherUsageStats=false"],
+                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            try:
+                page = browser.new_page()
+                for _ in range(200):
+                    try:
+                        page.goto(f"http://127.0.0.1:{port}/", timeout=2000)
+                        break
+                    except Exception:
+                        time.sleep(0.05)
+                page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=60_000)
+                page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
+                                       timeout=60_000)
+                times.append(time.perf_counter() - start)
+                page.close()
+            finally:
+                server.terminate()
+                server.wait(timeout=10)
+    return statistics.median(times)
+
+
+def machine() -> str:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    packages = ", ".join(f"{p} {version(p)}" for p in
+                         ("duckdb", "pandas", "pyarrow", "lifelines", "scipy", "streamlit"))
+    return (f"{os.cpu_count()} cores, {mem:.0f} GiB memory, {platform.machine()}, "
+            f"Python {platform.python_version()}; {packages}")
+
+
+def write(results: list[dict], start_s: float | None, out: Path, repeats: int) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Produced by `python benchmarks/run.py` on {dt.date.today().isoformat()}. Machine: {machine()}.",
+        f"Each figure is the median of {repeats} runs (the pandas baseline: of up to 3). Every N runs in its "
+        "own process; peak memory is that process's maximum resident set size.",
+        f"The filter change replayed for the pages: {json.dumps(CHANGED)}.",
+        "",
+        "Targets at 100,000 patients: summary ≤ 2 s and ≤ 0.5 × the pandas baseline; any page's data for a "
+        "filter change ≤ 300 ms warm; peak memory ≤ 1 GiB; cold start on the demo ≤ 3 s.",
+        "",
+    ]
+    if start_s is not None:
+        lines += [f"**Cold start** (launch `streamlit run` → overview rendered in Chromium, demo data): "
+                  f"{start_s:.2f} s", ""]
+    for r in results:
+        rows = ", ".join(f"{t} {n:,}" for t, n in sorted(r["rows"].items()))
+        lines += [
+            f"## N = {r['n']:,} patients",
+            "",
+            f"Rows: {rows}.",
+            "",
+            "| measure | time |",
+            "|---|---|",
+            f"| open the dataset (views + per-patient facts) | {r['open_s'] * 1000:.0f} ms |",
+            f"| summary, no filter | {r['summary_s'] * 1000:.0f} ms |",
+            f"| summary, filter change | {r['summary_filtered_s'] * 1000:.0f} ms |",
+            f"| pandas + lifelines baseline summary | {r['baseline_s'] * 1000:.0f} ms |",
+            f"| ratio project / baseline | {r['ratio']:.2f} |",
+            f"| peak memory (max RSS) | {r['peak_rss_mib']:.0f} MiB |",
+            "",
+            "| page | data-layer calls on a filter change | uncached | cached |",
+            "|---|---|---|---|",
+        ]
+        for page, p in r["pages"].items():
+            lines.append(f"| {page} | {', '.join(p['calls'])} | {p['uncached_s'] * 1000:.0f} ms | "
+                         f"{p['cached_s'] * 1000:.1f} ms |")
+        lines.append("")
+    out.write_text("\n".join(lines))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one N, print JSON
+    parser.add_argument("--calls", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one, args.repeats, json.loads(args.calls))))
+        return 0
+    calls = record_page_calls()
+    results = []
+    for n in args.sizes:
+        print(f"N = {n:,} …", file=sys.stderr)
+        dataset_for(n)
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(n), "--repeats", str(args.repeats),
+             "--calls", json.dumps(calls)],
+            check=True, capture_output=True, text=True,
+        )
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    start_s = cold_start(min(args.repeats, 3))
+    write(results, start_s, args.out, args.repeats)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
