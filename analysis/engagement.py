@@ -8,18 +8,6 @@ TERTILES = ("Low", "Middle", "High")
 UNCLASSIFIED = "Not classified (no follow-up time)"
 
 
-def contacts_by_channel(per_patient: pd.DataFrame) -> pd.DataFrame:
-    """One row per patient × channel (every channel seen, zeros included): the patient's contacts."""
-    channels = sorted({c for m in per_patient["contacts_by_channel"] for c in (m or {})})
-    rows = [
-        {"patient_id": r.patient_id, "subtype": r.subtype, "channel": c,
-         "contacts": int((r.contacts_by_channel or {}).get(c, 0))}
-        for r in per_patient.itertuples()
-        for c in channels
-    ]
-    return pd.DataFrame(rows, columns=["patient_id", "subtype", "channel", "contacts"])
-
-
 def tertiles(contacts_per_month: pd.Series) -> pd.Series | None:
     """Engagement tertile (Low/Middle/High) of each patient by contacts per month of follow-up.
 

@@ -8,7 +8,7 @@ from plotly.subplots import make_subplots
 from analysis.stats import mean_ci, rate
 from analysis.table1 import suppressed
 from ui import data, privacy
-from ui.components import chart, header, sample_patients
+from ui.components import MAX_PATIENTS_DRAWN, chart, header, sample_patients
 from ui.settings import min_count
 from ui.theme import colour
 
@@ -325,7 +325,7 @@ sort = st.radio(
     help="Longest follow-up on top, or grouped by subtype (then by follow-up).",
 )
 lanes, sampled = sample_patients(outcomes[["patient_id", "subtype", "followup_months", "doses"]].copy())
-events = data.run("swimmer_events", f)
+events = data.run("swimmer_events", f, max_patients=MAX_PATIENTS_DRAWN)
 events = events[events["patient_id"].isin(lanes["patient_id"])]
 lanes["rank"] = lanes["subtype"].map({g: i for i, g in enumerate(order)})
 lanes = lanes.sort_values(

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from analysis.engagement import TERTILES, contacts_by_channel, tertile_outcomes
+from analysis.engagement import TERTILES, tertile_outcomes
 from ui import data, privacy
 from ui.components import chart, fmt, header, pct
 from ui.settings import min_count
@@ -100,7 +100,7 @@ chart(
 )
 
 st.subheader("Contacts per patient")
-long = contacts_by_channel(per_patient)
+long = data.run("engagement_per_channel", f)
 # about 15 bins up to the 95th percentile; the long tail above shares one last bin
 width = max(1, int(np.ceil(long["contacts"].quantile(0.95) / 15)))
 cap = width * 15

@@ -12,7 +12,7 @@ from queries.contract import DUCKDB_TYPES, TABLES
 from queries.filters import Filters
 
 SQL_DIR = Path(__file__).parent / "sql"
-SETUP = ("patient_facts", "selected_patients", "patient_outcomes")
+SETUP = ("patient_facts", "engagement_facts", "selected_patients", "patient_outcomes")
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 

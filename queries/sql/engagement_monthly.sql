@@ -9,20 +9,11 @@ with selected as (
         $age_max
     )
 ),
-contacts as (
-    select e.*
-    from engagement e
-    join selected s using (patient_id)
-    where e.contact_date between s.first_dose_date and s.last_followup_date
-),
 final as (
-    select
-        cast(date_trunc('month', contact_date) as date) as month,
-        channel,
-        kind,
-        count(*) as contacts,
-        count(distinct patient_id) as patients
-    from contacts
+    -- engagement_facts has one row per patient, month, channel and kind: count(*) counts patients
+    select e.month, e.channel, e.kind, sum(e.contacts) as contacts, count(*) as patients
+    from engagement_facts e
+    join selected s using (patient_id)
     group by all
 )
 select * from final order by month, channel, kind

@@ -1,6 +1,7 @@
 -- One row per event of a selected patient inside the window: an infusion, a relapse, an adverse event or an
 -- active MRI scan (>= 1 new T2 or Gd-enhancing lesion), with its months since the first dose and a detail.
--- $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min, $age_max.
+-- $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min, $age_max;
+-- $max_patients: at most this many patients, the first by sha256 of their id (the sample the charts draw).
 -- Windows per the contract: infusions, relapses, adverse events on or after the first dose; scans after it.
 with selected as (
     select *
@@ -8,6 +9,8 @@ with selected as (
         $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min,
         $age_max
     )
+    order by sha256(patient_id)
+    limit $max_patients
 ),
 infusion_events as (
     select i.patient_id, 'infusion' as kind, i.dose_date as event_date,

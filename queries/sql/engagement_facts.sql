@@ -1,0 +1,15 @@
+-- Built once when a dataset is opened. One row per patient × calendar month × channel × kind: the patient's
+-- virtual-care contacts inside the window (first-dose day to last follow-up). The engagement queries read
+-- this instead of every contact, so a filter change stays fast at registry scale.
+-- No parameters.
+create or replace table engagement_facts as
+select
+    e.patient_id,
+    cast(date_trunc('month', e.contact_date) as date) as month,
+    e.channel,
+    e.kind,
+    count(*) as contacts
+from engagement e
+join patients p using (patient_id)
+where e.contact_date between p.first_dose_date and p.last_followup_date
+group by all
