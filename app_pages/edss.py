@@ -1,7 +1,7 @@
 """Does disability (EDSS) change between the first rituximab dose and the latest assessment?"""
 
-import math
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 
 from analysis.stats import mean_ci, proportion
 from ui import data, privacy
-from ui.components import MAX_PATIENTS_DRAWN, chart, fmt, fmt_p, header, pct, sample_patients
+from ui.components import MAX_PATIENTS_DRAWN, chart, fmt, fmt_p, header, patient_lines, pct, sample_patients
 from ui.settings import min_count
 from ui.theme import colour
 
@@ -282,6 +282,16 @@ st.subheader("Distribution of change")
 fig = go.Figure()
 for g in present:
     d = plotted[plotted["subtype"] == g]
+    if len(plotted) > MAX_PATIENTS_DRAWN:
+        # registry scale: the box from its statistics, not from every patient's value
+        q1, med, q3 = d["edss_change"].quantile([0.25, 0.5, 0.75])
+        low = d["edss_change"][d["edss_change"] >= q1 - 1.5 * (q3 - q1)].min()
+        high = d["edss_change"][d["edss_change"] <= q3 + 1.5 * (q3 - q1)].max()
+        fig.add_trace(go.Box(
+            x=[g], name=g, q1=[q1], median=[med], q3=[q3], lowerfence=[low], upperfence=[high],
+            mean=[d["edss_change"].mean()], marker_color=colour(g), hoverinfo="y",
+        ))
+        continue
     fig.add_trace(go.Box(
         y=d["edss_change"], name=g, marker_color=colour(g), jitter=0.4,
         # every patient's point while that stays readable; the box always uses all of them
@@ -363,7 +373,7 @@ trajectory = trajectory[trajectory["subtype"].isin(present)].copy()
 trajectory["patient"] = privacy.anonymous_ids(trajectory["patient_id"])
 # visits are about 6-monthly: each follow-up value goes to the nearest 6-month visit (never 0,
 # which is the baseline)
-visit = (trajectory["months"] / 6 + 0.5).apply(math.floor).clip(lower=1) * 6
+visit = np.floor(trajectory["months"] / 6 + 0.5).clip(lower=1) * 6
 trajectory["visit"] = visit.where(~trajectory["baseline"], 0).astype(int)
 binned = (
     trajectory.groupby(["subtype", "visit", "patient_id"])["edss"].mean().reset_index()
@@ -375,17 +385,9 @@ fig = make_subplots(rows=1, cols=len(present), shared_yaxes=True, subplot_titles
                     horizontal_spacing=0.03)
 drawn, traj_sampled = sample_patients(trajectory)
 for i, g in enumerate(present, start=1):
-    d = drawn[drawn["subtype"] == g]
-    xs, ys, cd = [], [], []
-    for patient, p in d.groupby("patient", sort=False):
-        xs += [*p["months"], None]
-        ys += [*p["edss"], None]
-        cd += [patient] * len(p) + [None]
-    fig.add_trace(go.Scatter(
-        x=xs, y=ys, mode="lines", line=dict(color=colour(g), width=1), opacity=0.35,
-        name=f"{g} patients", showlegend=False, customdata=cd, connectgaps=False,
-        hovertemplate="<b>%{customdata}</b><br>month %{x:.1f}: EDSS %{y:.1f}<extra></extra>",
-    ), row=1, col=i)
+    lines = patient_lines(drawn, "months", "edss", "subtype", colour(g), g,
+                          "<b>%{customdata}</b><br>month %{x:.1f}: EDSS %{y:.1f}", markers=False)
+    fig.add_trace(lines.update(name=f"{g} patients", showlegend=False, opacity=0.35), row=1, col=i)
     b = binned[binned["subtype"] == g]
     fig.add_trace(go.Scatter(
         x=b["visit"], y=b["mean"], mode="lines+markers", name=f"{g} mean",

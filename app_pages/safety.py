@@ -8,9 +8,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import data, privacy
-from ui.components import chart, fmt, fmt_ci, header, pct, safe_csv, sample_patients
+from ui.components import chart, fmt, fmt_ci, header, patient_lines, pct, safe_csv, sample_patients
 from ui.settings import min_count
-from ui.theme import colour_map
+from ui.theme import colour, colour_map
 
 RELATION_COLOURS = {
     "during infusion": "#CC79A7",
@@ -165,13 +165,13 @@ else:
     else:
         igg["patient"] = privacy.anonymous_ids(igg["patient_id"])
         drawn, sampled = sample_patients(igg)
-        fig = px.line(
-            drawn, x="months", y="value", color="subtype", line_group="patient", markers=True,
-            color_discrete_map=colour_map(order), category_orders={"subtype": order},
-            hover_data={"patient": True, "months": ":.1f", "value": ":.1f", "subtype": False},
-            labels={"months": "Months since first dose", "value": "IgG (g/L)", "subtype": "Subtype"},
-        )
-        fig.update_traces(line={"width": 1}, marker={"size": 5}, opacity=0.75)
+        fig = go.Figure([
+            patient_lines(drawn, "months", "value", "subtype", colour(g), g,
+                          "%{customdata}<br>month %{x:.1f}: IgG %{y:.1f} g/L")
+            for g in order if (drawn["subtype"] == g).any()
+        ])
+        fig.update_layout(xaxis_title="Months since first dose", yaxis_title="IgG (g/L)",
+                          legend_title_text="Subtype")
         fig.update_xaxes(rangemode="tozero")
         fig.add_hline(
             y=threshold, line_dash="dash", line_color="#D55E00",
@@ -203,14 +203,14 @@ else:
     else:
         platelets["patient"] = privacy.anonymous_ids(platelets["patient_id"])
         drawn, sampled = sample_patients(platelets)
-        fig = px.line(
-            drawn, x="months", y="value", color="subtype", line_group="patient", markers=True,
-            color_discrete_map=colour_map(order), category_orders={"subtype": order},
-            hover_data={"patient": True, "months": ":.1f", "value": ":.1f", "subtype": False},
-            labels={"months": "Months since first dose", "value": "Platelets (×10⁹/L)",
-                    "subtype": "Subtype"},
-        )
-        fig.update_traces(line={"width": 1}, marker={"size": 4}, opacity=0.6)
+        fig = go.Figure([
+            patient_lines(drawn, "months", "value", "subtype", colour(g), g,
+                          "%{customdata}<br>month %{x:.1f}: %{y:.1f} ×10⁹/L")
+            for g in order if (drawn["subtype"] == g).any()
+        ])
+        fig.update_traces(marker={"size": 4}, opacity=0.6)
+        fig.update_layout(xaxis_title="Months since first dose", yaxis_title="Platelets (×10⁹/L)",
+                          legend_title_text="Subtype")
         fig.update_xaxes(rangemode="tozero")
         fig.add_hline(
             y=PLATELET_LLN, line_dash="dash", line_color="#555555",

@@ -1,6 +1,5 @@
 """Import: every kind of awkward upload, all-or-nothing activation, versions and rollback."""
 
-import io
 import zipfile
 from pathlib import Path
 
