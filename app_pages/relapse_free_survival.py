@@ -237,7 +237,8 @@ for _, r in plotted.iloc[::-1].iterrows():
         ),
     ))
 fig.update_xaxes(title_text="Relapses per patient-year (95 % CI)", rangemode="tozero")
-fig.update_yaxes(categoryorder="array", categoryarray=list(plotted["group"][::-1]))
+fig.update_yaxes(categoryorder="array", categoryarray=list(plotted["group"][::-1]),
+                 range=[-0.5, len(plotted) - 0.2])  # room above the top row for its label
 arr_table = arr_df.copy()
 if viewer:
     arr_table["relapses"] = arr_table["relapses"].map(privacy.count)
@@ -246,7 +247,7 @@ chart(
     "ARR = relapses inside the windows / patient-years (days from first dose to last follow-up / "
     "365.25); 95 % CI: exact Poisson (chi-square). "
     + "; ".join(
-        f"{r['group']}: {privacy.count(r['relapses'])} relapses in "
+        f"{r['group']}: {privacy.count(r['relapses'])} relapse{'' if r['relapses'] == 1 and not viewer else 's'} in "
         f"{r['patient_years']:.1f} patient-years"
         for _, r in arr_df.iterrows()
     ) + ".",

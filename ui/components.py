@@ -33,16 +33,6 @@ def header(title: str, question: str) -> tuple[Filters, dict]:
     return f, s
 
 
-def provenance(f: Filters | None = None) -> str:
-    """Dataset version, filters, app version and date: the line under every exported figure."""
-    f = f or shared_filters.current()
-    location, version = data.current()
-    return (
-        f"Dataset {version} · filters: {shared_filters.describe(f)} · "
-        f"Rituximab Cohort Explorer {APP_VERSION} · {dt.date.today().isoformat()}"
-    )
-
-
 def safe_csv(df: pd.DataFrame) -> bytes:
     """CSV that spreadsheets will not execute: text cells starting with = + - @ are quoted with '."""
     out = df.copy()
@@ -68,10 +58,15 @@ def with_provenance(fig: go.Figure) -> go.Figure:
     if any(getattr(a, "name", None) == "provenance" for a in fig.layout.annotations):
         return fig
     margin_b = fig.layout.margin.b if fig.layout.margin.b is not None else 10
-    fig.update_layout(margin=dict(b=margin_b + 70))
+    fig.update_layout(margin=dict(b=margin_b + 92))
+    # three short lines rather than one long one, so that narrow charts do not clip it
+    _, version = data.current()
+    text = (f"Dataset {version} · {dt.date.today().isoformat()}<br>"
+            f"filters: {shared_filters.describe(shared_filters.current())}<br>"
+            f"Rituximab Cohort Explorer {APP_VERSION}")
     fig.add_annotation(
-        text=provenance(), xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top",
-        yshift=-(margin_b + 50), showarrow=False, font=dict(size=10, color="#777777"), name="provenance",
+        text=text, xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top", align="left",
+        yshift=-(margin_b + 48), showarrow=False, font=dict(size=10, color="#777777"), name="provenance",
     )
     return fig
 
@@ -101,6 +96,7 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, caption: str, height: 
     st.plotly_chart(
         fig,
         key=f"chart-{slug}",
+        theme=None,  # the app's own chart look (ui.theme), which presentation mode can enlarge
         config={
             "displaylogo": False,
             "toImageButtonOptions": {"format": "png", "filename": slug, "scale": 3},

@@ -36,10 +36,18 @@ def style(fig: go.Figure, height: int | None = None) -> go.Figure:
     big = presenting()
     fig.update_layout(
         template="plotly_white",
-        font=dict(size=18 if big else 13),
+        font=dict(size=18 if big else 13, family='"Source Sans Pro", "Source Sans 3", sans-serif',
+                  color="#31333F"),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
         margin=dict(l=10, r=10, t=40 if fig.layout.title.text else 30, b=10),
     )
+    # Streamlit's chart theme sets its own small axis fonts: name them so a projector can be read
+    tick, title = (17, 19) if big else (12, 13)
+    fig.update_xaxes(tickfont_size=tick, title_font_size=title)
+    fig.update_yaxes(tickfont_size=tick, title_font_size=title)
+    fig.update_layout(legend_font_size=tick, hoverlabel_font_size=tick)
+    if big:
+        fig.update_annotations(font_size=tick)
     if height:
         fig.update_layout(height=int(height * (1.25 if big else 1)))
     return fig
