@@ -27,6 +27,17 @@ def patient(pid: str, subtype: str = "RRMS", first=D(2020, 1, 1), last=D(2021, 1
     }
 
 
+def doses(ids: list[str], first: dt.date, days: tuple[int, ...], dose_mg: float = 500.0,
+          course: int = 1) -> list[dict]:
+    """Infusions rows: every patient dosed on each of these days after first, patient by patient."""
+    return [
+        {"patient_id": pid, "dose_date": first + dt.timedelta(days=d), "dose_mg": dose_mg,
+         "course": course}
+        for pid in ids
+        for d in days
+    ]
+
+
 def write(folder: Path, **tables: list[dict] | pd.DataFrame | None) -> Path:
     """Write the given tables (required ones default to empty) as parquet with the contract's types."""
     from queries.contract import TABLES

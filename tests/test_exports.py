@@ -1,17 +1,13 @@
 """Exports: CSV safe against formula injection, the provenance line on every chart, the HTML report."""
 
 import io
-import json
 import re
-from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
-from streamlit.testing.v1 import AppTest
 
+from tests.apptest import chart_specs, open_page
 from ui.components import safe_csv
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_escaped():
@@ -28,12 +24,14 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_escaped():
 
 
 def test_every_chart_carries_the_provenance_line():
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["subtype"] = ["RRMS", "SPMS"]
-    at.run()
-    at.switch_page("app_pages/relapse_free_survival.py").run()
+    at = open_page(
+        "relapse_free_survival",
+        {"subtype": ["RRMS", "SPMS"]},
+        timeout=120,
+        assert_no_exception=False,
+    )
 
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    specs = chart_specs(at)
 
     assert specs
     for spec in specs:
@@ -43,10 +41,7 @@ def test_every_chart_carries_the_provenance_line():
 
 
 def test_the_report_holds_every_pages_figures_and_the_provenance():
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.query_params["subtype"] = ["NMOSD", "SPMS"]
-    at.run()
-    at.switch_page("app_pages/report.py").run()
+    at = open_page("report", {"subtype": ["NMOSD", "SPMS"]}, timeout=180, assert_no_exception=False)
 
     document = at.session_state["report_html"]
 

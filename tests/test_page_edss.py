@@ -11,11 +11,9 @@ from scipy import stats
 from streamlit.testing.v1 import AppTest
 
 from queries import Dataset, Filters, summary
+from tests.apptest import DEMO, elements, open_page, page_text, table_with
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "app.py"
-DEMO = ROOT / "data" / "demo"
-PAGE = "app_pages/edss.py"
+PAGE = "edss"
 DAY0 = dt.date(2020, 1, 1)
 
 
@@ -77,25 +75,12 @@ def write_tiny(folder: Path) -> Path:
     return folder
 
 
-def open_page(query: dict | None = None, viewer: bool = False) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for key, values in (query or {}).items():
-        at.query_params[key] = values
-    if viewer:
-        at.session_state["preview_viewer"] = True
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def signed(x: float) -> str:
     return f"{x:+.2f}".replace("-", "−")
 
 
 def means_table(at: AppTest):
-    (found,) = [d.value for d in at.dataframe if "Mean change (95 % CI)" in d.value.columns]
-    return found.set_index("Group")
+    return table_with(at, "Mean change (95 % CI)", unique=True).set_index("Group")
 
 
 def traces(at: AppTest, name: str) -> list[dict]:
@@ -104,14 +89,10 @@ def traces(at: AppTest, name: str) -> list[dict]:
     return json.loads(found.proto.spec)["data"]
 
 
-def text(at: AppTest) -> str:
-    return "\n".join(e.value for kind in ("markdown", "info", "caption") for e in at.get(kind))
-
-
 def test_means_and_p_values_shown_equal_scipy_on_demo(demo):
     outcomes = demo.run("patient_outcome")
 
-    at = open_page()
+    at = open_page(PAGE)
 
     table = means_table(at)
     for group in ("RRMS", "SPMS", "NMOSD"):
@@ -131,7 +112,7 @@ def test_means_and_p_values_shown_equal_scipy_on_demo(demo):
 def test_filter_changes_n_and_figures_and_labels_p_exploratory(demo):
     expected = summary(demo, Filters(followup_max=24))["edss_change"]
 
-    at = open_page({"followup": ["12", "24"]})
+    at = open_page(PAGE, {"followup": ["12", "24"]})
 
     table = means_table(at)
     assert table.loc["All", "n"] == str(expected["all"]["n"])
@@ -144,7 +125,7 @@ def test_filter_changes_n_and_figures_and_labels_p_exploratory(demo):
 def test_outcome_classes_and_neda_equal_the_summary(demo):
     s = summary(demo, Filters())
 
-    at = open_page()
+    at = open_page(PAGE)
 
     classes = {t["name"]: t["text"] for t in traces(at, "edss-outcome-classes")}
     for i, group in enumerate(["all", "RRMS", "SPMS", "NMOSD"]):
@@ -158,7 +139,7 @@ def test_outcome_classes_and_neda_equal_the_summary(demo):
 def test_one_patient_subtype_and_equal_changes_show_na(tmp_path, monkeypatch):
     monkeypatch.setenv("RCE_DATA", str(write_tiny(tmp_path / "tiny")))
 
-    at = open_page()
+    at = open_page(PAGE)
 
     table = means_table(at)
     # NMOSD: one patient, +0.5 (3.5 − 3.0); no CI, no test
@@ -168,7 +149,7 @@ def test_one_patient_subtype_and_equal_changes_show_na(tmp_path, monkeypatch):
     assert table.loc["NMOSD", "SD"] == "n/a"
     # SPMS: both changes +0.5, so neither test is defined
     assert table.loc["SPMS", "Wilcoxon"] == "p n/a"
-    assert "p n/a for SPMS, NMOSD" in text(at)
+    assert "p n/a for SPMS, NMOSD" in page_text(at)
     # RRMS: +1.0, −0.5, 0.0 (TNY-4 has no assessment inside the window)
     assert table.loc["RRMS", "n"] == "3"
     assert table.loc["RRMS", "t-test"] == f"p = {stats.ttest_1samp([1.0, -0.5, 0.0], 0).pvalue:.3f}"
@@ -177,11 +158,11 @@ def test_one_patient_subtype_and_equal_changes_show_na(tmp_path, monkeypatch):
 def test_missing_mri_table_and_missing_follow_up_are_explained(tmp_path, monkeypatch):
     monkeypatch.setenv("RCE_DATA", str(write_tiny(tmp_path / "tiny")))
 
-    at = open_page()
+    at = open_page(PAGE)
 
-    assert "NEDA-3 needs the optional mri table" in text(at)
+    assert "NEDA-3 needs the optional mri table" in page_text(at)
     assert [m.value for m in at.metric if m.label == "No follow-up EDSS"] == ["1"]
-    assert "1 selected patient(s) have no follow-up EDSS" in text(at)
+    assert "1 selected patient(s) have no follow-up EDSS" in page_text(at)
 
 
 def test_trajectory_rows_are_baseline_plus_follow_up_inside_the_window(tmp_path):
@@ -200,28 +181,22 @@ def test_trajectory_rows_are_baseline_plus_follow_up_inside_the_window(tmp_path)
 
 
 def test_empty_selection_explains_itself():
-    at = open_page({"doses": ["14", "14"], "subtype": ["NMOSD"]})
+    at = open_page(PAGE, {"doses": ["14", "14"], "subtype": ["NMOSD"]})
 
     assert "No patients match" in at.info[0].value
 
 
-def walk(node):
-    yield node
-    for child in getattr(node, "children", {}).values():
-        yield from walk(child)
-
-
 def shows_patient_ids(at: AppTest, prefix: str = "RTX-") -> bool:
-    in_elements = any(prefix in str(getattr(node, "proto", "")) for node in walk(at._tree))
+    in_elements = any(prefix in str(getattr(node, "proto", "")) for node in elements(at))
     in_tables = any(d.value.astype(str).stack().str.contains(prefix).any() for d in at.dataframe)
     return in_elements or in_tables
 
 
 def test_viewer_mode_shows_no_patient_id_and_no_patient_level_table():
-    team = open_page()
+    team = open_page(PAGE)
     assert shows_patient_ids(team)  # hovers and the tables behind charts list patients for the team
 
-    at = open_page(viewer=True)
+    at = open_page(PAGE, viewer=True)
 
     assert not shows_patient_ids(at)
     assert not any("patient_id" in d.value.columns for d in at.dataframe)
@@ -230,13 +205,13 @@ def test_viewer_mode_shows_no_patient_id_and_no_patient_level_table():
     # demo NMOSD: NEDA-3 in 13 of 14 evaluable; the share would tell the 1 without it
     labels = [t["x"][0] for t in traces(at, "neda-3")]
     assert [label.split("<br>")[0] for label in labels] == ["All", "RRMS", "SPMS"]
-    assert "NEDA-3 not shown for NMOSD" in text(at)
+    assert "NEDA-3 not shown for NMOSD" in page_text(at)
 
 
 def test_viewer_mode_hides_small_subtypes(tmp_path, monkeypatch):
     monkeypatch.setenv("RCE_DATA", str(write_tiny(tmp_path / "tiny")))
 
-    at = open_page(viewer=True)
+    at = open_page(PAGE, viewer=True)
 
     table = means_table(at)
     # every subtype has fewer than 5 patients with follow-up EDSS (3, 2, 1); all 6 together do not
@@ -244,5 +219,8 @@ def test_viewer_mode_hides_small_subtypes(tmp_path, monkeypatch):
     small = table.loc[["RRMS", "SPMS", "NMOSD"]]
     assert (small["Mean change (95 % CI)"] == "hidden (< 5 patients)").all()
     assert table.loc["All", "n"] == "6"
-    assert "Patient-level charts (distribution, waterfall, trajectories) are not shown" in text(at)
+    assert (
+        "Patient-level charts (distribution, waterfall, trajectories) are not shown"
+        in page_text(at)
+    )
     assert not shows_patient_ids(at, "TNY-")

@@ -18,23 +18,10 @@ from streamlit.testing.v1 import AppTest
 
 from queries import Dataset, Filters, summary
 from tests import cohort
+from tests.apptest import DEMO, element_text, open_page
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "app.py"
-DEMO = ROOT / "data" / "demo"
+PAGE = "overview"
 ORDER = ["RRMS", "SPMS", "NMOSD"]
-
-
-def open_overview(query: dict | None = None, viewer: bool = False) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    if viewer:
-        at.session_state["preview_viewer"] = True
-    at.run()
-    at.switch_page("app_pages/overview.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def tiles(at: AppTest) -> dict:
@@ -49,30 +36,13 @@ def published_panel(at: AppTest) -> pd.DataFrame:
     return at.table[1].value
 
 
-def everything(at: AppTest) -> str:
-    """Every element's protobuf and every table's cells, as one string to search."""
-    parts = []
-
-    def walk(node) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            parts.append(str(proto))
-        if getattr(node, "type", None) in ("dataframe", "table"):
-            parts.append(node.value.to_csv())
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return "\n".join(parts)
-
-
 @pytest.fixture(scope="module")
 def demo_summary() -> dict:
     return summary(Dataset(DEMO), Filters())
 
 
 def test_tiles_equal_the_summary_on_the_demo(demo_summary):
-    at = open_overview()
+    at = open_page(PAGE)
 
     t = tiles(at)
     arr = demo_summary["relapses"]["arr"]["all"]
@@ -91,7 +61,7 @@ def test_tiles_equal_the_summary_on_the_demo(demo_summary):
 def test_a_subtype_filter_changes_the_tiles_to_the_summary_of_that_subtype():
     expected = summary(Dataset(DEMO), Filters(subtypes=("NMOSD",)))
 
-    at = open_overview({"subtype": ["NMOSD"]})
+    at = open_page(PAGE, {"subtype": ["NMOSD"]})
 
     t = tiles(at)
     assert t["Patients"].value == str(expected["patients"]["total"]) == "14"
@@ -163,7 +133,7 @@ def test_table_one_p_values_equal_direct_scipy_calls():
         ),
     }
 
-    at = open_overview()
+    at = open_page(PAGE)
 
     table = table_one(at)
     assert list(table.columns) == [
@@ -185,7 +155,7 @@ def test_table_one_p_values_equal_direct_scipy_calls():
 
 
 def test_the_published_panel_matches_on_the_demo_even_under_a_filter():
-    at = open_overview({"subtype": ["SPMS"]})
+    at = open_page(PAGE, {"subtype": ["SPMS"]})
 
     panel = published_panel(at)
     assert len(panel) == 23
@@ -198,7 +168,7 @@ def test_the_published_panel_matches_on_the_demo_even_under_a_filter():
 
 
 def test_an_empty_selection_explains_itself():
-    at = open_overview({"subtype": ["NMOSD"], "doses": ["14", "14"]})
+    at = open_page(PAGE, {"subtype": ["NMOSD"], "doses": ["14", "14"]})
 
     assert "No patients match" in at.info[0].value
     assert len(at.metric) == 0
@@ -232,23 +202,14 @@ def tiny_cohort(folder: Path, with_optional: bool = True) -> Path:
             ]
         )
     ]
-    infusions = [
-        {
-            "patient_id": p["patient_id"],
-            "dose_date": first + dt.timedelta(days=d),
-            "dose_mg": 500.0,
-            "course": 1,
-        }
-        for p in patients
-        for d in (0, 14)
-    ]
+    infusions = cohort.doses([p["patient_id"] for p in patients], first, days=(0, 14))
     return cohort.write(folder, patients=patients, infusions=infusions)
 
 
 def test_a_one_patient_subtype_shows_n_a(tmp_path, monkeypatch):
     monkeypatch.setenv("RCE_DATA", str(tiny_cohort(tmp_path / "tiny")))
 
-    at = open_overview()
+    at = open_page(PAGE)
 
     table = table_one(at)
     assert table.at["Age at first dose, years, mean ± SD", "NMOSD (n = 1)"] == "41.0 ± n/a"
@@ -263,7 +224,7 @@ def test_a_one_patient_subtype_shows_n_a(tmp_path, monkeypatch):
 def test_absent_optional_columns_omit_their_rows_with_a_note(tmp_path, monkeypatch):
     monkeypatch.setenv("RCE_DATA", str(tiny_cohort(tmp_path / "lean", with_optional=False)))
 
-    at = open_overview()
+    at = open_page(PAGE)
 
     rows = list(table_one(at).index)
     assert not any(r.startswith(("Disease duration", "Prior treatments")) for r in rows)
@@ -273,9 +234,9 @@ def test_absent_optional_columns_omit_their_rows_with_a_note(tmp_path, monkeypat
 
 
 def test_viewer_mode_shows_no_patient_id_and_no_small_count():
-    at = open_overview(viewer=True)
+    at = open_page(PAGE, viewer=True)
 
-    text = everything(at)
+    text = element_text(at)
     assert "RTX-" not in text
     # 2 adverse events and 1 serious are below k = 5
     assert "< 5 adverse events (< 5 serious)" in at.caption[1].value

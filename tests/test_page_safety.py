@@ -4,69 +4,22 @@ Expected numbers come from queries.summary on the demo dataset, from scipy (exac
 Clopper–Pearson intervals) or from pandas over the demo parquet files, never from the page itself.
 """
 
-import base64
-import json
-import sys
-from pathlib import Path
+from functools import partial
 
-import numpy as np
 import pandas as pd
 from scipy import stats
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "app.py"
-DEMO = ROOT / "data" / "demo"
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from cohort import D, patient, write
-
 from queries import Dataset, Filters, summary
+from tests.apptest import DEMO, chart_spec, element_text, open_page, plotly_values, table_with
+from tests.cohort import D, patient, write
 
-
-def safety_page(query: dict | None = None, state: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page("app_pages/safety.py").run()
-    return at
+# the tests below check at.exception themselves where they mean to
+safety_page = partial(open_page, "safety", assert_no_exception=False)
 
 
 def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
-
-
-def values(v) -> list:
-    """A plotly trace array from the chart spec (plain list or base64 typed array)."""
-    if isinstance(v, dict) and "bdata" in v:
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
-    return list(v or [])
-
-
-def chart_spec(at: AppTest, y_title: str) -> dict:
-    for chart in at.get("plotly_chart"):
-        spec = json.loads(chart.proto.spec)
-        if y_title in json.dumps(spec["layout"].get("yaxis", {}).get("title", {})):
-            return spec
-    raise AssertionError(f"no chart with y axis {y_title!r}")
-
-
-def everything(at: AppTest) -> str:
-    """The text of every element on the page (protos include dataframe bytes and chart specs)."""
-    parts = []
-
-    def walk(node) -> None:
-        if getattr(node, "proto", None) is not None:
-            parts.append(str(node.proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return "\n".join(parts)
 
 
 def demo_summary(**filters) -> dict:
@@ -110,7 +63,7 @@ def test_listing_has_both_events_with_days_since_the_last_infusion():
 
     at = safety_page()
 
-    listing = next(d.value for d in at.dataframe if "days_since_last_infusion" in d.value.columns)
+    listing = table_with(at, "days_since_last_infusion")
     assert len(listing) == 2
     assert set(listing["term"]) == {"Flushing", "Thrombocytopenia"}
     assert dict(zip(listing["term"], listing["days_since_last_infusion"])) == expected
@@ -136,10 +89,10 @@ def test_platelet_chart_shows_the_thrombocytopenia_value():
     at = safety_page()
 
     spec = chart_spec(at, "Platelets")
-    ys = [y for trace in spec["data"] for y in values(trace.get("y"))]
+    ys = [y for trace in spec["data"] for y in plotly_values(trace.get("y"))]
     assert 11.5 in ys
     low = next(t for t in spec["data"] if t["name"].startswith("< 100"))
-    assert sorted(values(low["y"])) == [11.5, 38.0, 84.0]
+    assert sorted(plotly_values(low["y"])) == [11.5, 38.0, 84.0]
     assert any(shape.get("y0") == 150 for shape in spec["layout"]["shapes"])
 
 
@@ -184,7 +137,7 @@ def test_missing_labs_mri_and_opportunistic_column_show_messages(tmp_path, monke
     assert "no mri table" in infos
     assert "no 'opportunistic' column" in infos
     assert metric(at, "Opportunistic infections") == "n/a"
-    listing = next(d.value for d in at.dataframe if "days_since_last_infusion" in d.value.columns)
+    listing = table_with(at, "days_since_last_infusion")
     assert listing["days_since_last_infusion"].tolist() == [10]  # 2020-01-11 − 2020-01-01
 
 
@@ -208,10 +161,10 @@ def test_subtype_without_igg_values_shows_na(tmp_path, monkeypatch):
 
 
 def test_viewer_mode_shows_no_patient_ids_and_hides_small_counts():
-    at = safety_page(state={"preview_viewer": True})
+    at = safety_page(viewer=True)
 
     assert not at.exception
-    assert "RTX-" not in everything(at)
+    assert "RTX-" not in element_text(at, table_cells=False)
     assert metric(at, "Adverse events") == "< 5"
     assert metric(at, "Events per 1,000 doses") == "n/a"
     assert metric(at, "Serious events") == "< 5"

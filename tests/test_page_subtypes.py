@@ -7,7 +7,6 @@ chi-square quantiles (exact Poisson CI) and from the demo parquet files read wit
 """
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -17,22 +16,9 @@ from streamlit.testing.v1 import AppTest
 
 from queries import Dataset, Filters, summary
 from tests import cohort
+from tests.apptest import DEMO, chart_specs, element_text, open_page, plotly_values
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "app.py"
-DEMO = ROOT / "data" / "demo"
-
-
-def open_subtypes(query: dict | None = None, viewer: bool = False) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    if viewer:
-        at.session_state["preview_viewer"] = True
-    at.run()
-    at.switch_page("app_pages/subtypes.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+PAGE = "subtypes"
 
 
 def outcomes_table(at: AppTest) -> pd.DataFrame:
@@ -40,7 +26,7 @@ def outcomes_table(at: AppTest) -> pd.DataFrame:
 
 
 def spec(at: AppTest, i: int) -> dict:
-    return json.loads(at.get("plotly_chart")[i].proto.spec)
+    return chart_specs(at)[i]
 
 
 def swimmer(at: AppTest) -> dict:
@@ -55,30 +41,13 @@ def markers(fig: dict) -> dict[str, int]:
     return {t["name"]: len(t["y"]) for t in fig["data"] if t["type"] == "scatter"}
 
 
-def everything(at: AppTest) -> str:
-    """Every element's protobuf (plotly specs included) and every table's cells."""
-    parts = []
-
-    def walk(node) -> None:
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            parts.append(str(proto))
-        if getattr(node, "type", None) in ("dataframe", "table"):
-            parts.append(node.value.to_csv())
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return "\n".join(parts)
-
-
 @pytest.fixture(scope="module")
 def demo_summary() -> dict:
     return summary(Dataset(DEMO), Filters())
 
 
 def test_composition_and_outcomes_equal_the_summary(demo_summary):
-    at = open_subtypes()
+    at = open_page(PAGE)
 
     composition = bars(spec(at, 0))[0]
     assert dict(zip(composition["x"], composition["y"])) == {"RRMS": 42, "SPMS": 43, "NMOSD": 14}
@@ -142,7 +111,7 @@ def demo_events() -> dict[str, int]:
 
 
 def test_swimmer_plot_has_one_bar_per_patient_and_every_event():
-    at = open_subtypes()
+    at = open_page(PAGE)
 
     fig = swimmer(at)
     labels = [y for b in bars(fig) for y in b["y"]]
@@ -162,7 +131,7 @@ def test_swimmer_plot_has_one_bar_per_patient_and_every_event():
 def test_a_filter_changes_the_swimmer_plot_and_the_table():
     expected = summary(Dataset(DEMO), Filters(followup_min=12, followup_max=24))
 
-    at = open_subtypes({"followup": ["12", "24"]})
+    at = open_page(PAGE, {"followup": ["12", "24"]})
 
     fig = swimmer(at)
     assert sum(len(b["y"]) for b in bars(fig)) == expected["patients"]["total"] < 99
@@ -170,10 +139,10 @@ def test_a_filter_changes_the_swimmer_plot_and_the_table():
 
 
 def test_swimmer_sorts_by_follow_up_or_by_subtype():
-    at = open_subtypes()
+    at = open_page(PAGE)
 
     def lanes(fig: dict) -> pd.DataFrame:
-        rows = [(y, x, b["name"]) for b in bars(fig) for y, x in zip(b["y"], decode(b["x"]))]
+        rows = [(y, x, b["name"]) for b in bars(fig) for y, x in zip(b["y"], plotly_values(b["x"]))]
         order = fig["layout"]["yaxis"]["categoryarray"]
         return (
             pd.DataFrame(rows, columns=["label", "months", "subtype"]).set_index("label").loc[order]
@@ -187,19 +156,8 @@ def test_swimmer_sorts_by_follow_up_or_by_subtype():
     assert by_subtype.loc[by_subtype["subtype"] == "SPMS", "months"].is_monotonic_decreasing
 
 
-def decode(values) -> list[float]:
-    """Plotly JSON may hold numbers as a typed array ({"dtype", "bdata"})."""
-    if isinstance(values, dict):
-        import base64
-
-        import numpy as np
-
-        return list(np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]))
-    return list(values)
-
-
 def test_an_empty_selection_explains_itself():
-    at = open_subtypes({"subtype": ["NMOSD"], "doses": ["14", "14"]})
+    at = open_page(PAGE, {"subtype": ["NMOSD"], "doses": ["14", "14"]})
 
     assert "No patients match" in at.info[0].value
     assert len(at.get("plotly_chart")) == 0
@@ -213,16 +171,7 @@ def tiny_cohort(folder: Path, with_mri: bool = True, with_labs: bool = True) -> 
         for i, subtype in enumerate(["RRMS", "RRMS", "RRMS", "NMOSD"])
     ]
     ids = [p["patient_id"] for p in patients]
-    infusions = [
-        {
-            "patient_id": pid,
-            "dose_date": first + dt.timedelta(days=d),
-            "dose_mg": 500.0,
-            "course": 1,
-        }
-        for pid in ids
-        for d in (0, 14)
-    ]
+    infusions = cohort.doses(ids, first, days=(0, 14))
     edss = [
         {"patient_id": pid, "assessment_date": dt.date(2021, 1, 1), "edss": 3.0 + 0.5 * i}
         for i, pid in enumerate(ids)
@@ -261,7 +210,7 @@ def tiny_cohort(folder: Path, with_mri: bool = True, with_labs: bool = True) -> 
 def test_a_one_patient_subtype_shows_n_a(tmp_path, monkeypatch):
     monkeypatch.setenv("RCE_DATA", str(tiny_cohort(tmp_path / "tiny")))
 
-    at = open_subtypes()
+    at = open_page(PAGE)
 
     assert any(i.value.startswith("NMOSD: a single selected patient") for i in at.info)
     table = outcomes_table(at)
@@ -276,7 +225,7 @@ def test_missing_mri_and_labs_tables_are_explained(tmp_path, monkeypatch):
         "RCE_DATA", str(tiny_cohort(tmp_path / "lean", with_mri=False, with_labs=False))
     )
 
-    at = open_subtypes()
+    at = open_page(PAGE)
 
     notes = [i.value for i in at.info]
     assert any(n.startswith("This dataset has no MRI table") for n in notes)
@@ -288,9 +237,9 @@ def test_missing_mri_and_labs_tables_are_explained(tmp_path, monkeypatch):
 
 
 def test_viewer_mode_shows_no_patient_id_and_no_small_count():
-    at = open_subtypes(viewer=True)
+    at = open_page(PAGE, viewer=True)
 
-    text = everything(at)
+    text = element_text(at)
     assert "RTX-" not in text
     fig = swimmer(at)
     labels = [y for b in bars(fig) for y in b["y"]]

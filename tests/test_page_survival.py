@@ -1,9 +1,5 @@
 """The relapse-free survival page shows lifelines' Kaplan–Meier fit and the summary's figures."""
 
-import base64
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,11 +9,17 @@ from numpy.testing import assert_allclose
 from streamlit.testing.v1 import AppTest
 
 from queries import Dataset, Filters, summary
+from tests.apptest import (
+    DEMO,
+    chart_specs,
+    elements,
+    open_page,
+    page_text,
+    plotly_values,
+    table_with,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "app.py"
-DEMO = ROOT / "data" / "demo"
-PAGE = "app_pages/relapse_free_survival.py"
+PAGE = "relapse_free_survival"
 
 
 @pytest.fixture(scope="module")
@@ -27,27 +29,13 @@ def demo():
     ds.close()
 
 
-def open_page(query: dict | None = None, viewer: bool = False) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for key, values in (query or {}).items():
-        at.query_params[key] = values
-    if viewer:
-        at.session_state["preview_viewer"] = True
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def values(array) -> np.ndarray:
-    """A plotly JSON array: a list, or a base64 typed array {"dtype", "bdata"}."""
-    if isinstance(array, dict):
-        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"]))
-    return np.asarray(array)
+    """A plotly JSON array as an ndarray."""
+    return plotly_values(array, as_array=True)
 
 
 def traces(at: AppTest, chart: int = 0) -> list[dict]:
-    return json.loads(at.get("plotly_chart")[chart].proto.spec)["data"]
+    return chart_specs(at)[chart]["data"]
 
 
 def trace(at: AppTest, group: str, meta: str) -> dict:
@@ -57,18 +45,13 @@ def trace(at: AppTest, group: str, meta: str) -> dict:
 
 def estimates(at: AppTest) -> pd.DataFrame:
     """The 'Estimates per group' table (the other dataframes are the tables behind charts)."""
-    (found,) = [d.value for d in at.dataframe if "S(12 months) (95 % CI)" in d.value.columns]
-    return found
-
-
-def text(at: AppTest) -> str:
-    return "\n".join(e.value for kind in ("markdown", "info", "caption") for e in at.get(kind))
+    return table_with(at, "S(12 months) (95 % CI)", unique=True)
 
 
 def test_curves_are_lifelines_kaplan_meier_fits_on_demo(demo):
     outcomes = demo.run("patient_outcome")
 
-    at = open_page()
+    at = open_page(PAGE)
 
     for subtype in ("RRMS", "SPMS", "NMOSD"):
         group = outcomes[outcomes["subtype"] == subtype]
@@ -89,7 +72,7 @@ def test_curves_are_lifelines_kaplan_meier_fits_on_demo(demo):
 def test_s_at_12_months_and_medians_shown_equal_the_summary(demo):
     expected = summary(demo, Filters())["rfs"]
 
-    at = open_page()
+    at = open_page(PAGE)
 
     table = estimates(at).set_index("Group")
     for group in ("all", "RRMS", "SPMS", "NMOSD"):
@@ -110,10 +93,10 @@ def test_logrank_p_shown_equals_lifelines_multivariate_logrank(demo):
         outcomes["rfs_months"], outcomes["subtype"], outcomes["rfs_event"]
     ).p_value
 
-    at = open_page()
+    at = open_page(PAGE)
 
-    assert f"p = {p:.3f}" in text(at)
-    assert "exploratory" not in text(at)
+    assert f"p = {p:.3f}" in page_text(at)
+    assert "exploratory" not in page_text(at)
 
 
 def test_two_subtype_filter_labels_the_logrank_exploratory(demo):
@@ -121,20 +104,20 @@ def test_two_subtype_filter_labels_the_logrank_exploratory(demo):
     a, b = outcomes[outcomes["subtype"] == "RRMS"], outcomes[outcomes["subtype"] == "SPMS"]
     p = logrank_test(a["rfs_months"], b["rfs_months"], a["rfs_event"], b["rfs_event"]).p_value
 
-    at = open_page({"subtype": ["RRMS", "SPMS"]})
+    at = open_page(PAGE, {"subtype": ["RRMS", "SPMS"]})
 
-    assert f"p = {p:.3f} (exploratory — subgroup)" in text(at)
-    assert "85 of 99 patients selected" in text(at)
+    assert f"p = {p:.3f} (exploratory — subgroup)" in page_text(at)
+    assert "85 of 99 patients selected" in page_text(at)
     assert {t["legendgroup"] for t in traces(at) if t.get("meta") == "curve"} == {"RRMS", "SPMS"}
 
 
 def test_nmosd_only_filter_has_no_logrank_and_shows_its_figures(demo):
     expected = summary(demo, Filters(subtypes=("NMOSD",)))
 
-    at = open_page({"subtype": ["NMOSD"]})
+    at = open_page(PAGE, {"subtype": ["NMOSD"]})
 
-    assert "Log-rank test: p n/a" in text(at)
-    assert f"{expected['patients']['total']} of 99 patients selected" in text(at)
+    assert "Log-rank test: p n/a" in page_text(at)
+    assert f"{expected['patients']['total']} of 99 patients selected" in page_text(at)
     table = estimates(at)
     assert table["Group"].tolist() == ["All", "NMOSD"]
     e = expected["rfs"]["NMOSD"]["at_months"]["18"]
@@ -147,7 +130,7 @@ def test_nmosd_only_filter_has_no_logrank_and_shows_its_figures(demo):
 def test_pooled_toggle_draws_one_curve_of_all_patients(demo):
     outcomes = demo.run("patient_outcome")
     kmf = KaplanMeierFitter().fit(outcomes["rfs_months"], outcomes["rfs_event"].astype(bool))
-    at = open_page()
+    at = open_page(PAGE)
 
     at.radio(key="km_group").set_value("Pooled").run()
 
@@ -161,7 +144,7 @@ def test_attacks_per_patient_equal_the_summary(demo):
     relapse_free = s["patients"]["total"] - s["relapses"]["patients_with_relapse"]["all"]
     expected = [relapse_free, *s["relapses"]["attacks_per_patient"].values()]
 
-    at = open_page()
+    at = open_page(PAGE)
 
     totals = [t for t in traces(at, 2) if t.get("mode") == "text"][0]
     assert totals["text"] == [f"{n:,}" for n in expected]
@@ -171,7 +154,7 @@ def test_empty_selection_explains_itself(demo):
     assert summary(demo, Filters(doses_min=14, doses_max=14, subtypes=("NMOSD",)))[
         "patients"]["total"] == 0
 
-    at = open_page({"doses": ["14", "14"], "subtype": ["NMOSD"]})
+    at = open_page(PAGE, {"doses": ["14", "14"], "subtype": ["NMOSD"]})
 
     assert "No patients match" in at.info[0].value
     assert not at.get("plotly_chart")
@@ -181,7 +164,7 @@ def test_viewer_mode_cuts_curves_below_k_at_risk_and_shows_no_patient_id(demo):
     outcomes = demo.run("patient_outcome")
     k = 5
 
-    at = open_page(viewer=True)
+    at = open_page(PAGE, viewer=True)
 
     for subtype in ("RRMS", "SPMS", "NMOSD"):
         durations = outcomes.loc[outcomes["subtype"] == subtype, "rfs_months"].to_numpy()
@@ -193,7 +176,7 @@ def test_viewer_mode_cuts_curves_below_k_at_risk_and_shows_no_patient_id(demo):
         shown = trace(at, subtype, "at_risk")["text"]
         assert not any(t.isdigit() and 0 < int(t) < k for t in shown)
     assert "< 5" in trace(at, "RRMS", "at_risk")["text"]
-    for node in walk(at._tree):
+    for node in elements(at):
         assert "RTX-" not in str(getattr(node, "proto", ""))
     for df in at.dataframe:
         assert not df.value.astype(str).apply(lambda c: c.str.contains("RTX-")).any().any()
@@ -205,21 +188,15 @@ def test_viewer_mode_pools_small_attack_counts_into_a_tail(demo):
     attacks = summary(demo, Filters())["relapses"]["attacks_per_patient"]
     assert attacks == {"1": 13, "2": 4, "3": 2}
 
-    at = open_page(viewer=True)
+    at = open_page(PAGE, viewer=True)
 
     (bars,) = traces(at, 2)
     assert list(bars["x"]) == ["0", "1", "≥ 2"]
     assert bars["text"] == ["80", "13", "6"]
 
 
-def walk(node):
-    yield node
-    for child in getattr(node, "children", {}).values():
-        yield from walk(child)
-
-
 def test_viewer_mode_hides_estimates_with_few_at_risk():
-    at = open_page(viewer=True)
+    at = open_page(PAGE, viewer=True)
 
     table = estimates(at).set_index("Group")
     # RRMS: 4 patients still at risk at 24 months in the demo (see the at-risk row)

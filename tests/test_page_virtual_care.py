@@ -4,70 +4,18 @@ Expected numbers are computed here with pandas from the demo parquet files (wind
 contract: first-dose day to last follow-up, inclusive) or taken from queries.summary.
 """
 
-import base64
-import json
-import sys
-from pathlib import Path
+from functools import partial
 
-import numpy as np
 import pandas as pd
-from streamlit.testing.v1 import AppTest
-
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "app.py"
-DEMO = ROOT / "data" / "demo"
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from cohort import D, patient, write
 
 from queries import Dataset, Filters, summary
+from tests.apptest import DEMO, chart_spec, element_text, open_page, plotly_values, table_with
+from tests.cohort import D, patient, write
 
 K = 5  # viewer mode hides counts 1..K-1 (default RCE_MIN_COUNT)
 
-
-def virtual_care_page(query: dict | None = None, state: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page("app_pages/virtual_care.py").run()
-    return at
-
-
-def values(v) -> list:
-    """A plotly trace array from the chart spec (plain list or base64 typed array)."""
-    if isinstance(v, dict) and "bdata" in v:
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
-    return list(v or [])
-
-
-def chart_spec(at: AppTest, y_title: str) -> dict:
-    for chart in at.get("plotly_chart"):
-        spec = json.loads(chart.proto.spec)
-        if y_title in json.dumps(spec["layout"].get("yaxis", {}).get("title", {})):
-            return spec
-    raise AssertionError(f"no chart with y axis {y_title!r}")
-
-
-def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    return next(d.value for d in at.dataframe if column in d.value.columns)
-
-
-def everything(at: AppTest) -> str:
-    """The text of every element on the page (protos include dataframe bytes and chart specs)."""
-    parts = []
-
-    def walk(node) -> None:
-        if getattr(node, "proto", None) is not None:
-            parts.append(str(node.proto))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return "\n".join(parts)
+# the tests below check at.exception themselves where they mean to
+virtual_care_page = partial(open_page, "virtual_care", assert_no_exception=False)
 
 
 def run(name: str, filters: Filters) -> pd.DataFrame:
@@ -93,7 +41,7 @@ def monthly_totals(spec: dict) -> pd.Series:
     rows = [
         (str(x)[:7], y)
         for trace in spec["data"]
-        for x, y in zip(values(trace["x"]), values(trace["y"]))
+        for x, y in zip(plotly_values(trace["x"]), plotly_values(trace["y"]))
         if y is not None
     ]
     return pd.DataFrame(rows, columns=["month", "contacts"]).groupby("month")["contacts"].sum()
@@ -190,10 +138,10 @@ def test_empty_selection_explains_itself():
 
 
 def test_viewer_mode_shows_no_patient_ids_and_hides_small_counts():
-    at = virtual_care_page(state={"preview_viewer": True})
+    at = virtual_care_page(viewer=True)
 
     assert not at.exception
-    assert "RTX-" not in everything(at)
+    assert "RTX-" not in element_text(at, table_cells=False)
     small = {str(n) for n in range(1, K)}
     monthly = table_with(at, "kind")
     assert not set(monthly["contacts"]) & small and "< 5" in set(monthly["contacts"])
@@ -201,7 +149,9 @@ def test_viewer_mode_shows_no_patient_ids_and_hides_small_counts():
     per_patient = table_with(at, "contacts_per_patient")
     assert not set(per_patient["patients"]) & small
     for y_title in ("Contacts", "Patients"):
-        ys = [y for t in chart_spec(at, y_title)["data"] for y in values(t["y"]) if y is not None]
+        ys = [
+            y for t in chart_spec(at, y_title)["data"] for y in plotly_values(t["y"]) if y is not None
+        ]
         assert not [y for y in ys if 0 < y < K]
     tertiles = table_with(at, "tertile")
     # the demo's two patients with an AE fall in Low and High (1 each): all three tertiles are hidden,

@@ -1,16 +1,14 @@
 """Shared (viewer) mode: every element of every page is scanned for patient IDs and counts from 1 to k − 1."""
 
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import elements, open_page
 from ui.auth import hash_password
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
 K = 5
 PAGES = ["overview", "subtypes", "relapse_free_survival", "edss", "safety", "virtual_care", "report"]
 PATIENT_ID = re.compile(rb"RTX-\d+")
@@ -25,25 +23,16 @@ COUNT_TEXT = re.compile(
 )
 
 
-def elements(node):
-    """Every element below a node of AppTest's tree."""
-    children = getattr(node, "children", None)
-    if children:
-        for child in children.values():
-            yield from elements(child)
-    else:
-        yield node
-
-
 def viewer_app(page: str) -> AppTest:
     """The app as a collaborator signed in with the viewer role sees it."""
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.secrets["passwords"] = {"guest": {"hash": hash_password("pw", iterations=1000), "role": "viewer"}}
-    at.session_state["signed_in_user"] = "guest"
-    at.session_state["role"] = "viewer"
-    at.run()
-    at.switch_page(f"app_pages/{page}.py").run()
-    return at
+    guest = {"hash": hash_password("pw", iterations=1000), "role": "viewer"}
+    return open_page(
+        page,
+        secrets={"passwords": {"guest": guest}},
+        state={"signed_in_user": "guest", "role": "viewer"},
+        timeout=180,
+        assert_no_exception=False,
+    )
 
 
 def small_counts_in_frame(df: pd.DataFrame) -> list[str]:
@@ -63,7 +52,7 @@ def small_counts_in_frame(df: pd.DataFrame) -> list[str]:
 def scan(at: AppTest) -> list[str]:
     """Patient IDs and small counts found in any element."""
     problems = []
-    for element in elements(at._tree):
+    for element in elements(at, leaves_only=True):
         proto = getattr(element, "proto", None)
         if proto is None:
             continue
@@ -94,8 +83,7 @@ def test_viewer_pages_show_no_patient_id_and_no_small_count(page):
 
 
 def test_the_scan_finds_ids_and_small_counts_when_the_team_looks():
-    at = AppTest.from_file(APP, default_timeout=180).run()
-    at.switch_page("app_pages/safety.py").run()
+    at = open_page("safety", timeout=180, assert_no_exception=False)
 
     found = scan(at)
 
