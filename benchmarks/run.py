@@ -230,6 +230,29 @@ def write(results: list[dict], start_s: float | None, out: Path, repeats: int) -
     if start_s is not None:
         lines += [f"**Cold start** (launch `streamlit run` → overview rendered in Chromium, demo data): "
                   f"{start_s:.2f} s", ""]
+    largest = max(results, key=lambda r: r["n"])
+    worst = max(largest["pages"].items(), key=lambda kv: kv[1]["filter_change_s"])
+    worst_cached = max(largest["pages"].items(), key=lambda kv: kv[1]["cached_s"])
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    lines += [
+        f"### Targets at N = {largest['n']:,}",
+        "",
+        "| target | measured | |",
+        "|---|---|---|",
+        f"| summary ≤ 2 s | {largest['summary_s']:.2f} s | {verdict(largest['summary_s'] <= 2)} |",
+        f"| summary ≤ 0.5 × pandas baseline | {largest['ratio']:.2f} × | {verdict(largest['ratio'] <= 0.5)} |",
+        f"| page data, filter change ≤ 300 ms | worst {worst[0]} {worst[1]['filter_change_s'] * 1000:.0f} ms | "
+        f"{verdict(worst[1]['filter_change_s'] <= 0.3)} |",
+        f"| page data, cached view ≤ 300 ms | worst {worst_cached[0]} {worst_cached[1]['cached_s'] * 1000:.0f} ms"
+        f" | {verdict(worst_cached[1]['cached_s'] <= 0.3)} |",
+        f"| peak memory ≤ 1 GiB | {largest['peak_rss_mib']:.0f} MiB | {verdict(largest['peak_rss_mib'] <= 1024)} |",
+    ]
+    if start_s is not None:
+        lines.append(f"| cold start ≤ 3 s | {start_s:.2f} s | {verdict(start_s <= 3)} |")
+    lines += ["", "Causes of the targets missed, and what would close them: see the README, *Performance*.", ""]
     for r in results:
         rows = ", ".join(f"{t} {n:,}" for t, n in sorted(r["rows"].items()))
         lines += [
