@@ -36,7 +36,7 @@ def build(sections: list[dict], filters_text: str, dataset_version: str, selecte
     ]
     for section in sections:
         parts.append(f"<h2>{html.escape(section['title'])}</h2>")
-        if not section["figures"]:
+        if section.get("message") or not section["figures"]:
             parts.append(f"<p class='caption'>{html.escape(section.get('message') or 'No figures.')}</p>")
         for item in section["figures"]:
             if item.get("figure") is not None:
