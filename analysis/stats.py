@@ -109,6 +109,17 @@ def km_at(kmf, t: float) -> dict | None:
     return {"s": s, "ci_low": low, "ci_high": high}
 
 
+def median_ci(kmf) -> tuple[float | None, float | None]:
+    """The 95 % CI of the median: where the CI band's bounds cross 0.5 (lifelines'
+    median_survival_times on the log(−log) band); None where a bound never reaches 0.5."""
+    from lifelines.utils import median_survival_times
+
+    if kmf is None:
+        return None, None
+    bounds = median_survival_times(kmf.confidence_interval_)
+    return clean(bounds.iloc[0, 0]), clean(bounds.iloc[0, 1])
+
+
 def rfs_summary(months: pd.Series, event: pd.Series) -> dict | None:
     """Kaplan–Meier estimates at 6/12/18/24/36 months and the median; None for an empty group."""
     kmf = kaplan_meier(months, event)

@@ -1,11 +1,11 @@
 """Kaplan–Meier curves as plot tables: step points with 95 % CI, censor marks, at-risk counts."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from analysis.stats import kaplan_meier, number_at_risk
+from analysis.stats import kaplan_meier, median_ci, number_at_risk
 
 CURVE_COLUMNS = ["months", "s", "ci_low", "ci_high", "at_risk", "events", "censored"]
 CENSOR_COLUMNS = ["months", "s", "censored"]
@@ -21,6 +21,7 @@ class Curve:
     censors: pd.DataFrame  # CENSOR_COLUMNS: one row per time with ≥ 1 censored patient
     durations: np.ndarray  # every patient's time, for numbers at risk
     cut_at: float | None = None  # the curve ends here because fewer than k are at risk beyond
+    median_ci: tuple[float | None, float | None] = (None, None)  # 95 % CI of the median (months)
 
     @property
     def end(self) -> float | None:
@@ -57,7 +58,8 @@ def curve(group: str, months: pd.Series, event: pd.Series) -> Curve:
     flat = points["s"] == 1.0
     points.loc[flat, ["ci_low", "ci_high"]] = 1.0
     censors = points.loc[points["censored"] > 0, CENSOR_COLUMNS].reset_index(drop=True)
-    return Curve(group, len(months), points, censors, np.asarray(months, dtype=float))
+    return Curve(group, len(months), points, censors, np.asarray(months, dtype=float),
+                 median_ci=median_ci(kmf))
 
 
 def curves(outcomes: pd.DataFrame, groups: list[str] | None) -> list[Curve]:
@@ -74,16 +76,16 @@ def curves(outcomes: pd.DataFrame, groups: list[str] | None) -> list[Curve]:
 def cut(c: Curve, k: int) -> Curve:
     """The curve drawn only while ≥ k patients are at risk (viewer mode); empty when n < k."""
     if c.n < k:
-        return Curve(c.group, c.n, c.points.iloc[0:0], c.censors.iloc[0:0], c.durations, 0.0)
+        return replace(c, points=c.points.iloc[0:0], censors=c.censors.iloc[0:0], cut_at=0.0)
     # at risk at t counts times ≥ t, so it stays ≥ k up to the k-th largest time
     limit = float(np.sort(c.durations)[-k])
     if limit >= c.durations.max():
         return c
-    return Curve(
-        c.group, c.n,
-        c.points[c.points["months"] <= limit].reset_index(drop=True),
-        c.censors[c.censors["months"] <= limit].reset_index(drop=True),
-        c.durations, limit,
+    return replace(
+        c,
+        points=c.points[c.points["months"] <= limit].reset_index(drop=True),
+        censors=c.censors[c.censors["months"] <= limit].reset_index(drop=True),
+        cut_at=limit,
     )
 
 

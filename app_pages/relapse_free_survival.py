@@ -176,6 +176,17 @@ if hidden:
         "(shared view hides small groups)."
     )
 
+
+
+def median_text(median: float | None, ci: tuple[float | None, float | None]) -> str:
+    """'14.2 (9.8 to not reached)'; 'not reached' when the curve stays above 0.5."""
+    if median is None:
+        return "not reached"
+    low, high = ci
+    return (f"{fmt(median, 1)} ({'n/a' if low is None else fmt(low, 1)} to "
+            f"{'not reached' if high is None else fmt(high, 1)})")
+
+
 st.subheader("Estimates per group")
 estimate_rows = []
 by_group = {"all": survival.curves(outcomes, None)[0]}
@@ -187,7 +198,7 @@ for group, c in by_group.items():
         "Group": "All" if group == "all" else group,
         "Patients": privacy.count(c.n),
         "With relapse": privacy.count(relapsed[group]),
-        "Median RFS (months)": "not reached" if median is None else fmt(median, 1),
+        "Median RFS (months, 95 % CI)": median_text(median, c.median_ci),
         "S(6 months) (95 % CI)": estimate(group, 6, risk[0]),
         "S(12 months) (95 % CI)": estimate(group, 12, risk[1]),
         "S(24 months) (95 % CI)": estimate(group, 24, risk[2]),
@@ -196,7 +207,8 @@ st.dataframe(pd.DataFrame(estimate_rows), hide_index=True, key="rfs_estimates")
 st.caption(
     f"S(t): share of patients still relapse-free at t months, from the step function at t "
     f"(the last event time ≤ t); '—' when t is beyond the group's longest observed time. {CI_DEF} "
-    "Median: first time with S(t) ≤ 0.5."
+    "Median: first time with S(t) ≤ 0.5; its 95 % CI: where the CI band's bounds cross 0.5 (lifelines "
+    "median_survival_times)."
     + (f" Shared view: estimates with fewer than {k} patients at risk are hidden." if viewer
        else "")
 )

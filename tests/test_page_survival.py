@@ -84,7 +84,7 @@ def test_s_at_12_months_and_medians_shown_equal_the_summary(demo):
     # the demo's NMOSD follow-up ends before 24 months: no estimate there, as in the summary
     assert expected["NMOSD"]["at_months"]["24"] is None
     assert table.loc["NMOSD", "S(24 months) (95 % CI)"].startswith("—")
-    assert (table["Median RFS (months)"] == "not reached").all()
+    assert (table["Median RFS (months, 95 % CI)"] == "not reached").all()
 
 
 def test_logrank_p_shown_equals_lifelines_multivariate_logrank(demo):

@@ -107,3 +107,20 @@ def test_numbers_at_risk_count_times_at_or_after_t(outcomes):
 
     assert times[:3] == [0, 6, 12]
     assert c.at_risk(times) == [int((outcomes["rfs_months"] >= t).sum()) for t in times]
+
+
+def test_the_median_interval_is_where_the_ci_band_crosses_one_half():
+    # ten patients, eight relapses: the median is reached, so is the lower bound of its interval
+    months = pd.Series([1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    relapsed = pd.Series([True, True, False, True, True, True, True, False, True, True])
+    from lifelines.utils import median_survival_times
+
+    c = survival.curve("RRMS", months, relapsed)
+
+    kmf = KaplanMeierFitter().fit(months, relapsed)
+    expected = median_survival_times(kmf.confidence_interval_)
+    assert c.median_ci[0] == pytest.approx(expected.iloc[0, 0])
+    upper = expected.iloc[0, 1]
+    assert c.median_ci[1] == (None if np.isinf(upper) else pytest.approx(upper))
+    # by hand: S = .9, .8, (censored), .8·6/7, ·5/6 = .571, ·4/5 = .457 at month 6: the median
+    assert kmf.median_survival_time_ == pytest.approx(6.0)
