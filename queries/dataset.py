@@ -8,11 +8,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from queries.contract import DUCKDB_TYPES, TABLES
+from queries.contract import DAYS_PER_MONTH, DAYS_PER_YEAR, DUCKDB_TYPES, TABLES
 from queries.filters import Filters
 
 SQL_DIR = Path(__file__).parent / "sql"
-SETUP = ("patient_facts", "engagement_facts", "selected_patients", "patient_outcomes")
+# run in this order when a dataset is opened: the contract's constants, then the per-patient tables
+# and the selection macro every query starts from
+SETUP = ("contract_constants", "contract_macros", "patient_facts", "engagement_facts", "selected_patients")
+CONSTANTS = {"days_per_month": DAYS_PER_MONTH, "days_per_year": DAYS_PER_YEAR}
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -38,6 +41,12 @@ def _strip_comments(sql: str) -> str:
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _literal_glob(path: str) -> str:
+    """A path that DuckDB's file readers open as written: they expand *, ? and [..] as a glob, so
+    each is put in a one-character class ('cohort*' would otherwise read every 'cohort…' folder)."""
+    return re.sub(r"([*?\[])", r"[\1]", path)
 
 
 def parquet_type_family(duckdb_type: str) -> str:
@@ -78,13 +87,17 @@ class Location:
         """SQL for the table's rows (never built from user input other than the configured location)."""
         if self.kind in ("duckdb", "motherduck"):
             return f'dataset_db.main."{table}"'
-        return f"read_parquet({_quote(self.path(table))})"
+        return f"read_parquet({_quote(self.glob_free_path(table))})"
 
     def path(self, table: str) -> str:
         """The table's parquet file (folder and remote locations)."""
         return str(Path(self.text) / f"{table}.parquet") if self.kind == "folder" else (
             f"{self.text.rstrip('/')}/{table}.parquet"
         )
+
+    def glob_free_path(self, table: str) -> str:
+        """The table's file as DuckDB must be given it to open exactly that file (local folders)."""
+        return _literal_glob(self.path(table)) if self.kind == "folder" else self.path(table)
 
     def describe(self, table: str) -> str:
         """How to name the table in a message."""
@@ -136,7 +149,8 @@ class Dataset:
         attach(self._con, self.location, s3)
         self._create_views()
         for statement in SETUP:
-            self._con.execute(sql_text(statement))
+            params = {k: v for k, v in CONSTANTS.items() if k in sql_params(statement)}
+            self._con.execute(sql_text(statement), params)
 
     def _create_views(self) -> None:
         if self.location.kind == "folder" and not Path(self.location.text).is_dir():
@@ -158,8 +172,9 @@ class Dataset:
         return column in self.columns.get(table, set())
 
     def run(self, name: str, filters: Filters | None = None, **params: object) -> pd.DataFrame:
-        """Run queries/sql/<name>.sql with the filters and extra named parameters."""
-        values = (filters or Filters()).params() | params
+        """Run queries/sql/<name>.sql with the filters (bound as one struct, $filters) and extra
+        named parameters."""
+        values = {"filters": (filters or Filters()).params()} | params
         wanted = sql_params(name)
         missing = wanted - values.keys()
         if missing:
@@ -246,7 +261,8 @@ def view_sql(name: str, loc: Location | None, found: dict[str, str], row_numbers
     if loc is None:
         source = "(select 1) where false"
     elif parquet:
-        source = f"read_parquet({_quote(loc.path(name))}, file_row_number = {str(row_numbers).lower()})"
+        source = (f"read_parquet({_quote(loc.glob_free_path(name))}, "
+                  f"file_row_number = {str(row_numbers).lower()})")
     else:
         source = loc.relation(name)
     return f"create or replace view {name} as select {', '.join(select)} from {source}"

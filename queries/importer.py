@@ -4,21 +4,34 @@ Layout of a datasets folder:
     versions/<id>/            one folder per version (parquet per table + version.json), never changed
     active.json               which version is active (replaced atomically)
     history.jsonl             every activation: version, who, when
-    .staging-*/               an import in progress; removed when it ends, left over only if killed
+    .staging-*/               an import in progress, locked by its process (.owner, flock); removed when
+                              the import ends or fails, and at the next start when no process holds it
+
+Hostile input is bounded while it is read: a file over the size limit is never read; a zip is expanded
+member by member in chunks, counting declared and actual sizes against the same limit for all members
+together, and stops at the limit; a zip inside a zip is refused (no nesting); symbolic links and special
+files are refused; a CSV may have at most MAX_COLUMNS columns, MAX_CELL_CHARS characters per cell and
+MAX_LINE_CHARS per line; one encoding per file.
 """
 
 import csv
 import datetime as dt
+import fcntl
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import shutil
+import stat
 import tempfile
+import time
 import uuid
+import weakref
 import zipfile
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +42,13 @@ from queries.contract import SUBTYPES, TABLES
 from queries.validate import Problem, validate
 
 DEFAULT_MAX_MB = 200
+MAX_COLUMNS = 5_000  # wide REDCap exports reach a few thousand fields; the contract needs ten
+MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
+MAX_LINE_CHARS = 1_000_000
+MAX_ZIP_MEMBERS = 1_000
+CHUNK = 1 << 20
+ABANDONED_UNLOCKED_S = 600  # a staging folder without an owner file is being created, or was left
+INT64 = (-(2**63), 2**63 - 1)
 ALIASES = {"ae": "adverse_events", "aes": "adverse_events", "adverse_event": "adverse_events",
            "patient": "patients", "infusion": "infusions", "relapse": "relapses", "lab": "labs",
            "mris": "mri", "contacts": "engagement"}
@@ -36,6 +56,16 @@ ARROW = {"string": pa.string(), "date": pa.date32(), "double": pa.float64(), "in
          "boolean": pa.bool_()}
 TRUE = {"true", "t", "yes", "y", "1"}
 FALSE = {"false", "f", "no", "n", "0"}
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "∞", "-∞"}
+ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})([ T].*)?")
+DMY_DATE = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
+# a well-formed UTF-8 multi-byte sequence: its presence next to a non-UTF-8 byte means mixed encodings
+UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
 
 
 class ImportFailed(Exception):
@@ -44,11 +74,31 @@ class ImportFailed(Exception):
 
 @dataclass
 class Source:
-    """One table read from an uploaded file (or one sheet of it), all cells still text."""
+    """One table read from an uploaded file (or one sheet of it), cells still as given.
+
+    Empty cells are None or blank text; a float NaN also counts as empty (pandas' marker for a
+    missing value) unless ``frame.attrs["nan_is_value"]`` is set, as for parquet, where NaN is a
+    value distinct from null and therefore an error.
+    """
     name: str  # file (and sheet) as the user knows it
     table: str
     frame: pd.DataFrame
     first_line: int  # file line number of the frame's first row
+    # one label per frame row, in frame order, as the user knows the row ("cohort.xlsx › Patients ›
+    # row 37"); when set, every problem about the row names it
+    row_labels: list[str] | None = None
+    # contract column → the source column its values came from ({"edss": "EDSS 12m"})
+    column_labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Segment:
+    """Where rows start..start+len(lines)-1 (0-based) of a staged table came from."""
+    start: int
+    name: str
+    lines: list[int]
+    row_labels: list[str] | None
+    column_labels: dict[str, str]
 
 
 @dataclass
@@ -59,6 +109,8 @@ class Staged:
     notes: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
     lines: dict[str, tuple[str, list[int]]] = field(default_factory=dict)  # table -> (file, row numbers)
+    segments: dict[str, list[Segment]] = field(default_factory=dict)
+    lock: "_Lock | None" = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -79,58 +131,292 @@ def table_for(name: str) -> str | None:
     return key if key in TABLES else None
 
 
-def _decode(raw: bytes, name: str, notes: list[str]) -> str:
+def _mb(size: float) -> str:
+    return f"{size / 1024 / 1024:.1f}" if size < 10 * 1024 * 1024 else f"{size / 1024 / 1024:.0f}"
+
+
+def check_size(name: str, size: int, max_mb: float) -> None:
+    """Refuse a file (or expanded content) over the size limit."""
+    if size > max_mb * 1024 * 1024:
+        raise ImportFailed(
+            f"{name}: {_mb(size)} MB is over the {max_mb:g} MB limit; split the export or ask the "
+            "administrator to raise the limit (RCE_MAX_UPLOAD_MB)"
+        )
+
+
+def _line_of(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
+
+
+def decode_text(raw: bytes, name: str, notes: list[str]) -> str:
+    """The file as text in one encoding: UTF-8 (with or without BOM), UTF-16 with a BOM, or else
+    Windows-1252 (with a note). A file mixing UTF-8 and another encoding is refused."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ImportFailed(f"{name}: starts as UTF-16 but is not valid UTF-16; save it again as "
+                               "UTF-8 and import it again") from None
+        notes.append(f"{name}: read as UTF-16")
+        return text
     try:
         return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        notes.append(f"{name}: not UTF-8; read as Windows-1252 (cp1252)")
-        return raw.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        bad = _line_of(raw, exc.start)
+    utf8 = UTF8_MULTIBYTE.search(raw)
+    if utf8:
+        raise ImportFailed(
+            f"{name}: line {bad} is not UTF-8 but line {_line_of(raw, utf8.start())} is: the file mixes "
+            "two encodings (often from pasting text from another program). Save it again as UTF-8 "
+            "(in Excel: 'CSV UTF-8') and import it again"
+        )
+    try:
+        text = raw.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise ImportFailed(
+            f"{name}: line {_line_of(raw, exc.start)} holds a byte (0x{raw[exc.start]:02X}) that is "
+            "neither UTF-8 nor Windows-1252 text; save the file again as UTF-8 and import it again"
+        ) from None
+    notes.append(f"{name}: not UTF-8; read as Windows-1252 (cp1252)")
+    return text
 
 
-def _read_csv(raw: bytes, name: str, notes: list[str]) -> tuple[pd.DataFrame, bool]:
-    """All cells as text; returns the frame and whether decimals are written with commas."""
-    text = _decode(raw, name, notes)
-    header = text.splitlines()[0] if text.strip() else ""
-    delimiter = max([",", ";", "\t"], key=header.count) if header else ","
+def _check_header_bytes(raw: bytes, name: str) -> None:
+    """Refuse an over-long or over-wide header before the file is decoded (bounded memory)."""
+    end = raw.find(b"\n", 0, MAX_LINE_CHARS * 4 + 1)
+    header = raw[: end if end >= 0 else MAX_LINE_CHARS * 4 + 1]
+    if len(header) > MAX_LINE_CHARS:
+        raise ImportFailed(f"{name}: line 1 (the header) is longer than {MAX_LINE_CHARS:,} characters; "
+                           "is this a CSV export of the study table?")
+    columns = max(header.count(d) for d in (b",", b";", b"\t")) + 1
+    if columns > MAX_COLUMNS:
+        raise ImportFailed(f"{name}: the header has {columns:,} columns; at most {MAX_COLUMNS:,} are "
+                           "read. Export only the study's fields")
+
+
+def read_csv_cells(raw: bytes, name: str, notes: list[str]) -> tuple[pd.DataFrame, bool]:
+    """All cells as text, indexed by file line number; returns the frame and whether decimals are
+    written with commas (the delimiter is ';'). Enforces the column, cell and line limits."""
+    _check_header_bytes(raw, name)
+    text = decode_text(raw, name, notes)
+    first_end = text.find("\n")
+    header = text[: first_end if first_end >= 0 else len(text)]
+    delimiter = max([",", ";", "\t"], key=header.count) if header.strip() else ","
     if delimiter != ",":
         notes.append(f"{name}: columns separated by {'tab' if delimiter == chr(9) else repr(delimiter)}")
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    line = 1
+    try:
+        for row in reader:
+            if len(row) > MAX_COLUMNS:
+                raise ImportFailed(f"{name}: line {line} has {len(row):,} cells; at most "
+                                   f"{MAX_COLUMNS:,} columns are read")
+            longest = max(map(len, row), default=0)
+            if longest > MAX_CELL_CHARS:
+                column = rows[0][row.index(max(row, key=len))] if rows else "the header"
+                raise ImportFailed(f"{name}: line {line}, column {_short(column)}: a cell of "
+                                   f"{longest:,} characters (at most {MAX_CELL_CHARS:,}); is a "
+                                   "quotation mark left open?")
+            if sum(map(len, row)) > MAX_LINE_CHARS:
+                raise ImportFailed(f"{name}: line {line} is longer than {MAX_LINE_CHARS:,} characters")
+            rows.append(row)
+            starts.append(line)
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise ImportFailed(f"{name}: line {line}: a cell longer than {MAX_CELL_CHARS:,} characters; "
+                               "is a quotation mark left open?") from None
+        raise ImportFailed(f"{name}: line {line} cannot be read as CSV ({exc})") from None
     if not rows:
         raise ImportFailed(f"{name}: the file is empty")
     columns = [c.strip() for c in rows[0]]
     _check_header(columns, name)
-    body = [r + [""] * (len(columns) - len(r)) for r in rows[1:]]
-    frame = pd.DataFrame([r[: len(columns)] for r in body], columns=columns, dtype=object)
-    frame.index = range(2, len(frame) + 2)  # file line numbers
+    body = [r[: len(columns)] + [""] * (len(columns) - len(r)) for r in rows[1:]]
+    frame = pd.DataFrame(body, columns=columns, dtype=object)
+    frame.index = starts[1:]  # file line numbers (a quoted cell may span lines)
     return frame, delimiter == ";"
 
 
+_decode = decode_text  # old private names, kept while other modules move over
+_read_csv = read_csv_cells
+
+
+def _clip(value: object, limit: int = 200) -> str:
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _short(value: object, limit: int = 60) -> str:
+    return repr(_clip(value, limit))
+
+
 def _check_header(columns: list[str], name: str) -> None:
+    if len(columns) > MAX_COLUMNS:
+        raise ImportFailed(f"{name}: {len(columns):,} columns; at most {MAX_COLUMNS:,} are read")
     seen = set()
     for c in columns:
+        if len(c) > 1000:
+            raise ImportFailed(f"{name}: a column name of {len(c):,} characters in the header")
         if c.lower() in seen:
             raise ImportFailed(f"{name}: the column name '{c}' appears twice in the header")
         seen.add(c.lower())
 
 
-def _read_excel(raw: bytes, name: str, notes: list[str]) -> list[tuple[str, pd.DataFrame]]:
+def _zip_members(raw: bytes, name: str) -> list[zipfile.ZipInfo]:
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        infos = z.infolist()
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise ImportFailed(f"{name}: {len(infos):,} entries; at most {MAX_ZIP_MEMBERS:,} are read")
+    return infos
+
+
+def _special(info: zipfile.ZipInfo) -> str | None:
+    """What a zip entry is when it is not a plain file or folder (symbolic link, device, …)."""
+    mode = info.external_attr >> 16
+    if info.create_system != 3 or stat.S_IFMT(mode) in (0, stat.S_IFREG, stat.S_IFDIR):
+        return None  # not written on Unix, no file type given, or a plain file or folder
+    return "a symbolic link" if stat.S_ISLNK(mode) else "a special file (device, pipe or socket)"
+
+
+def _expand(raw: bytes, name: str, max_mb: float, keep: bool) -> list[tuple[str, bytes]]:
+    """The files of a zip, read in chunks; stops as soon as the declared or actual total of all
+    members passes the limit. With keep=False only counts (to check an .xlsx before parsing it)."""
+    limit = max_mb * 1024 * 1024
+    total = 0
+    found: list[tuple[str, bytes]] = []
+    try:
+        infos = _zip_members(raw, name)
+        declared = sum(i.file_size for i in infos)
+        if declared > limit:
+            raise ImportFailed(f"{name}: expands to {_mb(declared)} MB, over the {max_mb:g} MB limit")
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            for info in infos:
+                member = f"{name}/{info.filename}"
+                if info.is_dir() or (keep and _hidden(info.filename)):
+                    continue
+                special = _special(info) if keep else None
+                if special:
+                    raise ImportFailed(f"{member}: is {special}; an import reads plain files only")
+                if keep and Path(info.filename).suffix.lower() == ".zip":
+                    raise ImportFailed(f"{member}: a zip inside a zip is not read; unpack it and "
+                                       "upload its files (or one zip of them)")
+                content = bytearray()
+                with z.open(info) as stream:
+                    while chunk := stream.read(CHUNK):
+                        total += len(chunk)
+                        if total > limit:
+                            raise ImportFailed(f"{name}: expands to more than the {max_mb:g} MB limit "
+                                               f"(stopped while reading {info.filename})")
+                        if keep:
+                            content += chunk
+                if keep:
+                    found.append((member, bytes(content)))
+    except ImportFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- zipfile, zlib, lzma, bz2 raise many kinds when damaged
+        raise ImportFailed(f"{name}: not a readable zip file ({_reason(exc)}); make the zip again "
+                           "from the original files") from None
+    return found
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
+
+
+def _hidden(member: str) -> bool:
+    return any(part.startswith((".", "__")) for part in Path(member).parts)
+
+
+def unpack(files: list[tuple[str, bytes]], max_mb: float) -> list[tuple[str, bytes]]:
+    """Uploaded (name, content) pairs with every zip replaced by its files: the expansion is bounded
+    while reading (all members of one zip together at most max_mb), and a zip inside a zip is refused."""
+    result: list[tuple[str, bytes]] = []
+    for name, raw in files:
+        check_size(name, len(raw), max_mb)
+        if Path(name).suffix.lower() == ".zip":
+            result += _expand(raw, name, max_mb, keep=True)
+        else:
+            result.append((name, raw))
+    return result
+
+
+def _read_excel(raw: bytes, name: str, notes: list[str], max_mb: float = DEFAULT_MAX_MB
+                ) -> list[tuple[str, pd.DataFrame]]:
+    _expand(raw, name, max_mb, keep=False)  # an .xlsx is a zip: bound what openpyxl would expand
     try:
         sheets = pd.read_excel(io.BytesIO(raw), sheet_name=None, dtype=object, header=None)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise ImportFailed(f"{name}: not a readable Excel file ({type(exc).__name__})") from None
+    except Exception as exc:  # noqa: BLE001 -- openpyxl raises many kinds for a damaged file
+        raise ImportFailed(f"{name}: not a readable Excel file ({type(exc).__name__}); save it again "
+                           "from Excel as .xlsx") from None
     result = []
     for sheet, frame in sheets.items():
         filled = frame.notna().any(axis=1)
         if not filled.any():
             continue
+        where = f"{name} [{sheet}]"
+        if frame.shape[1] > MAX_COLUMNS:
+            raise ImportFailed(f"{where}: {frame.shape[1]:,} columns; at most {MAX_COLUMNS:,} are read")
         frame = frame.loc[filled.idxmax():]  # the header is the first row with anything in it
-        columns = [str(c).strip() for c in frame.iloc[0]]
-        _check_header(columns, f"{name} [{sheet}]")
+        columns = [str(c).strip() if not _blank(c) else "" for c in frame.iloc[0]]
+        _check_header(columns, where)
         body = frame.iloc[1:].copy()
         body.columns = columns
+        body = body.astype(object).where(body.notna(), None)  # Excel has no NaN: NaN is an empty cell
         body.index = body.index + 1  # Excel row numbers (1-based, header on row 1)
         result.append((sheet, body))
     return result
+
+
+def _read_parquet(raw: bytes, name: str, max_mb: float) -> pd.DataFrame:
+    """A parquet file as Python values (None for null, NaN kept as a value), size-checked first."""
+    try:
+        meta = pq.ParquetFile(pa.BufferReader(raw)).metadata
+        expanded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if meta.num_columns > MAX_COLUMNS:
+            raise ImportFailed(f"{name}: {meta.num_columns:,} columns; at most {MAX_COLUMNS:,} are read")
+        # run-length encoding can make a few kilobytes hold millions of rows: bound the expanded size
+        check_size(f"{name} (expanded)", max(expanded, meta.num_rows * meta.num_columns * 8), max_mb)
+        table = pq.read_table(pa.BufferReader(raw))
+    except ImportFailed:
+        raise
+    except Exception:  # noqa: BLE001 -- pyarrow raises many kinds for a damaged file
+        raise ImportFailed(f"{name}: not a readable parquet file") from None
+    columns = {}
+    for column_name, column in zip(table.column_names, table.columns):
+        try:
+            columns[column_name] = column.to_pylist()
+        except (ValueError, OverflowError, pa.ArrowException) as exc:
+            raise ImportFailed(f"{name}: column {_short(column_name)} holds values that cannot be read "
+                               f"({_reason(exc)}), e.g. a date outside the years 1–9999") from None
+    frame = pd.DataFrame(columns, dtype=object) if columns else pd.DataFrame()
+    _check_header([str(c) for c in frame.columns], name)
+    frame.index = range(1, len(frame) + 1)
+    frame.attrs["nan_is_value"] = True
+    return frame
+
+
+def _open_regular(path: Path, max_mb: float) -> bytes:
+    """A file's bytes; a symbolic link, device, pipe or socket is refused, and the size is checked
+    on the open file before anything is read (and again while reading, in case it grows)."""
+    if path.is_symlink():
+        raise ImportFailed(f"{path}: is a symbolic link; give the file itself")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise ImportFailed(f"{path}: no such file or folder") from None
+    except OSError as exc:
+        raise ImportFailed(f"{path}: cannot be opened ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ImportFailed(f"{path}: not a plain file (a device, pipe or socket); give the file itself")
+        check_size(str(path), info.st_size, max_mb)
+        raw = f.read(int(max_mb * 1024 * 1024) + 1)
+    check_size(str(path), len(raw), max_mb)
+    return raw
 
 
 def read_sources(paths: list[Path], notes: list[str], max_mb: float = DEFAULT_MAX_MB) -> list[Source]:
@@ -138,39 +424,26 @@ def read_sources(paths: list[Path], notes: list[str], max_mb: float = DEFAULT_MA
     files: list[tuple[str, bytes]] = []
     for path in paths:
         path = Path(path)
-        if path.is_dir():
-            files += [(str(p), _read_limited(p, max_mb)) for p in sorted(path.iterdir()) if p.is_file()]
-        elif path.is_file():
-            files.append((str(path), _read_limited(path, max_mb)))
+        if path.is_dir() and not path.is_symlink():
+            for entry in sorted(path.iterdir()):
+                if entry.name.startswith((".", "__")):
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    notes.append(f"{entry}: a folder inside the import folder; not read")
+                    continue
+                files.append((str(entry), _open_regular(entry, max_mb)))
         else:
-            raise ImportFailed(f"{path}: no such file or folder")
+            files.append((str(path), _open_regular(path, max_mb)))
     return read_uploads(files, notes, max_mb)
-
-
-def _read_limited(path: Path, max_mb: float) -> bytes:
-    size = path.stat().st_size
-    if size > max_mb * 1024 * 1024:
-        raise ImportFailed(f"{path}: {size / 1024 / 1024:.0f} MB is over the {max_mb:g} MB limit")
-    return path.read_bytes()
 
 
 def read_uploads(files: list[tuple[str, bytes]], notes: list[str], max_mb: float = DEFAULT_MAX_MB) -> list[Source]:
     """Every table in uploaded (name, content) pairs: CSV, .xlsx, parquet, or a zip of them."""
     sources: list[Source] = []
-    for name, raw in files:
-        if len(raw) > max_mb * 1024 * 1024:
-            raise ImportFailed(f"{name}: {len(raw) / 1024 / 1024:.0f} MB is over the {max_mb:g} MB limit")
+    for name, raw in unpack(files, max_mb):
         suffix = Path(name).suffix.lower()
-        if suffix == ".zip":
-            try:
-                with zipfile.ZipFile(io.BytesIO(raw)) as z:
-                    inner = [(f"{name}/{i.filename}", z.read(i)) for i in z.infolist()
-                             if not i.is_dir() and not Path(i.filename).name.startswith((".", "__"))]
-            except zipfile.BadZipFile:
-                raise ImportFailed(f"{name}: not a readable zip file") from None
-            sources += read_uploads(inner, notes, max_mb)
-        elif suffix in (".xlsx", ".xlsm"):
-            sheets = _read_excel(raw, name, notes)
+        if suffix in (".xlsx", ".xlsm"):
+            sheets = _read_excel(raw, name, notes, max_mb)
             for sheet, frame in sheets:
                 table = table_for(sheet) or (table_for(name) if len(sheets) == 1 else None)
                 if table is None:
@@ -182,7 +455,7 @@ def read_uploads(files: list[tuple[str, bytes]], notes: list[str], max_mb: float
             if table is None:
                 notes.append(f"{name}: no contract table of that name; file ignored")
                 continue
-            frame, decimal_comma = _read_csv(raw, name, notes)
+            frame, decimal_comma = read_csv_cells(raw, name, notes)
             frame.attrs["decimal_comma"] = decimal_comma
             sources.append(Source(name, table, frame, 2))
         elif suffix == ".parquet":
@@ -190,89 +463,122 @@ def read_uploads(files: list[tuple[str, bytes]], notes: list[str], max_mb: float
             if table is None:
                 notes.append(f"{name}: no contract table of that name; file ignored")
                 continue
-            try:
-                frame = pq.read_table(io.BytesIO(raw)).to_pandas().astype(object)
-            except Exception:
-                raise ImportFailed(f"{name}: not a readable parquet file") from None
-            frame.index = range(1, len(frame) + 1)
-            sources.append(Source(name, table, frame, 1))
+            sources.append(Source(name, table, _read_parquet(raw, name, max_mb), 1))
         else:
             notes.append(f"{name}: not CSV, Excel (.xlsx), parquet or zip; file ignored")
     return sources
 
 
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and pd.isna(value)) or (
-        isinstance(value, str) and value.strip() == ""
-    ) or value is pd.NaT
+def _blank(value: object, nan_is_value: bool = False) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    return isinstance(value, float) and math.isnan(value) and not nan_is_value
 
 
-def _cast(value: object, logical: str, decimal_comma: bool, dayfirst: bool) -> object:
+def _number(value: object, decimal_comma: bool) -> Decimal | float:
+    """A cell as a finite number (Decimal for text, so that long integers keep every digit)."""
+    if isinstance(value, bool):
+        raise ValueError("not a number")  # noqa: TRY004 -- a cell that does not fit, not a bug
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("not a finite number (NaN or infinity); leave the cell empty when the value "
+                             "is missing")
+        return value
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+    if text.lower() in NON_FINITE:
+        raise ValueError("not a finite number (NaN or infinity); leave the cell empty when the value "
+                         "is missing")
+    if decimal_comma and "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    if not NUMBER.fullmatch(text):
+        raise ValueError("not a number")
+    number = Decimal(text)
+    if not number.is_finite() or abs(number) > Decimal("1e300"):
+        raise ValueError("too large a number")
+    return number
+
+
+def _date(value: object, dayfirst: bool) -> dt.date:
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return pd.Timestamp(value).date() if isinstance(value, pd.Timestamp) else value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    iso = ISO_DATE.fullmatch(text)
+    dmy = DMY_DATE.fullmatch(text)
+    try:
+        if iso:
+            return dt.date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if dmy:
+            day, month = (int(dmy[1]), int(dmy[2])) if dayfirst else (int(dmy[2]), int(dmy[1]))
+            return dt.date(int(dmy[3]), month, day)
+    except ValueError:
+        raise ValueError("no such day in the calendar") from None
+    raise ValueError("not a date (YYYY-MM-DD or DD/MM/YYYY)")
+
+
+def _cast(value: object, logical: str, decimal_comma: bool, dayfirst: bool, nan_is_value: bool = False) -> object:
     """One cell cast to the contract's logical type; ValueError when it does not fit."""
-    if _blank(value):
+    if _blank(value, nan_is_value):
         return None
     if logical == "string":
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))  # 1001.0 from a spreadsheet → '1001'
         return str(value).strip()
     if logical == "boolean":
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()
-        if text.endswith(".0"):
-            text = text[:-2]
+        text = text.removesuffix(".0")
         if text in TRUE:
             return True
         if text in FALSE:
             return False
         raise ValueError("not true/false")
     if logical == "date":
-        if isinstance(value, (dt.datetime, pd.Timestamp)):
-            return pd.Timestamp(value).date()
-        if isinstance(value, dt.date):
-            return value
-        text = str(value).strip()
-        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}([ T].*)?", text):
-            return pd.Timestamp(text).date()
-        if re.fullmatch(r"\d{1,2}[./-]\d{1,2}[./-]\d{4}", text):
-            return pd.to_datetime(text, dayfirst=dayfirst).date()
-        raise ValueError("not a date (YYYY-MM-DD or DD/MM/YYYY)")
-    if isinstance(value, bool):
-        raise ValueError("not a number")
-    if isinstance(value, (int, float)):
-        number = float(value)
-    else:
-        text = str(value).strip().replace("\u00a0", "").replace(" ", "")
-        if decimal_comma:
-            text = text.replace(".", "").replace(",", ".") if "," in text else text
-        number = float(text)
+        return _date(value, dayfirst)
+    number = _number(value, decimal_comma)
     if logical == "integer":
         if number != int(number):
             raise ValueError("not a whole number")
-        return int(number)
-    return number
+        whole = int(number)
+        if not INT64[0] <= whole <= INT64[1]:
+            raise ValueError("too large a number")
+        return whole
+    return float(number)
 
 
 def to_table(source: Source, problems: list[Problem], notes: list[str]) -> pa.Table:
     """A source cast to its contract table; cells that do not fit become problems naming row and column."""
     spec = TABLES[source.table]
+    nan_is_value = bool(source.frame.attrs.get("nan_is_value"))
+    decimal_comma = bool(source.frame.attrs.get("decimal_comma"))
     frame = source.frame.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
+    labels = dict(zip(frame.index, source.row_labels)) if source.row_labels is not None else None
+    if labels is not None and len(source.row_labels) != len(frame):
+        raise ValueError(f"{source.name}: {len(source.row_labels)} row labels for {len(frame)} rows")
     lower = {c.lower(): c for c in frame.columns}
-    blank_rows = frame.apply(lambda r: all(_blank(v) for v in r), axis=1)
+    blank_rows = frame.apply(lambda r: all(_blank(v, nan_is_value) for v in r), axis=1)
     if blank_rows.any():
         notes.append(f"{source.name}: {int(blank_rows.sum())} blank row(s) skipped")
         frame = frame[~blank_rows]
     known = {c.name for c in spec.columns}
     ignored = [c for c in frame.columns if c.lower() not in known]
-    if ignored:
+    if ignored and not source.column_labels:
         notes.append(f"{source.name}: column(s) not in the contract ignored: {', '.join(ignored)}")
     dayfirst = any(
-        re.fullmatch(r"\d{1,2}[./-]\d{1,2}[./-]\d{4}", str(v).strip())
+        DMY_DATE.fullmatch(str(v).strip())
         for c in spec.columns if c.type == "date" and c.name in lower
-        for v in frame[lower[c.name]].head(50)
+        for v in frame[lower[c.name]]
     )
     if dayfirst:
         notes.append(f"{source.name}: dates read day first (DD/MM/YYYY)")
+    ids = frame[lower["patient_id"]] if "patient_id" in lower else pd.Series(None, index=frame.index)
     arrays = {}
+    failed: dict[str, list[int]] = {}  # column → positions (0-based, kept rows) that did not cast
     for column in spec.columns:
         if column.name not in lower:
             if column.required:
@@ -280,18 +586,22 @@ def to_table(source: Source, problems: list[Problem], notes: list[str]) -> pa.Ta
                                         f"required column '{column.name}' is missing", file=source.name))
             continue
         values, bad = [], []
-        ids = frame[lower["patient_id"]] if "patient_id" in lower else pd.Series(None, index=frame.index)
-        for line, value in frame[lower[column.name]].items():
+        for position, (line, value) in enumerate(frame[lower[column.name]].items()):
             try:
-                cast = _cast(value, column.type, source.frame.attrs.get("decimal_comma", False), dayfirst)
+                cast = _cast(value, column.type, decimal_comma, dayfirst, nan_is_value)
                 if column.name == "subtype" and source.table == "patients" and cast is not None:
                     cast = cast.upper() if cast.upper() in SUBTYPES else cast
                 values.append(cast)
-            except (ValueError, OverflowError) as exc:
+            except (ValueError, OverflowError, InvalidOperation) as exc:
                 values.append(None)
+                failed.setdefault(column.name, []).append(position)
                 pid = ids.get(line)
-                bad.append({"row": int(line), "patient_id": None if _blank(pid) else str(pid),
-                            "date": None, "value": str(value), "why": str(exc)})
+                example = {"row": int(line), "patient_id": None if _blank(pid) else str(pid),
+                           "date": None, "value": _clip(value), "why": str(exc)}
+                if labels is not None:
+                    example["source"] = (f"{labels[line]} › "
+                                         f"{source.column_labels.get(column.name, column.name)}")
+                bad.append(example)
         if bad:
             problems.append(Problem(
                 "error", source.table, column.name,
@@ -299,50 +609,131 @@ def to_table(source: Source, problems: list[Problem], notes: list[str]) -> pa.Ta
             ))
         arrays[column.name] = pa.array(values, type=ARROW[column.type])
     source.frame.attrs["lines"] = [int(i) for i in frame.index]
+    source.frame.attrs["failed"] = failed
+    source.frame.attrs["kept_labels"] = [labels[i] for i in frame.index] if labels is not None else None
     return pa.table(arrays) if arrays else pa.table({})
 
 
+def _process_start(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (tells a reused pid apart), if known."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+class _Lock:
+    """An exclusive flock on a staging folder's owner file, held for as long as the import lives;
+    the kernel drops it when the process dies, which is how a later start tells a leftover."""
+
+    def __init__(self, path: Path):
+        self.fd: int | None = os.open(path / ".owner", os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        owner = {"pid": os.getpid(), "process_start": _process_start(os.getpid()), "created": _now()}
+        os.write(self.fd, json.dumps(owner).encode())
+
+    def release(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)
+
+
+def _remove(path: Path, lock: _Lock | None) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    if lock is not None:
+        lock.release()
+
+
+def discard(staged: Staged) -> None:
+    """Remove this staged import's folder (its patient data) and release its lock."""
+    _remove(staged.path, staged.lock)
+
+
 def stage(sources: list[Source], root: Path, notes: list[str] | None = None) -> Staged:
-    """Cast and write the sources as parquet in a new staging folder under root, then validate it."""
+    """Cast and write the sources as parquet in a new staging folder under root, then validate it.
+
+    Several sources for one table are concatenated in order. The folder is removed when anything
+    fails (nothing of the upload is left behind), and when the Staged object is dropped.
+    """
     notes = list(notes or [])
+    root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     path = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
-    path.chmod(0o755)
     staged = Staged(path, notes=notes)
-    seen: dict[str, str] = {}
+    try:
+        staged.lock = _Lock(path)
+        # a session that ends without discarding its import (tab closed) still leaves nothing behind
+        weakref.finalize(staged, _remove, path, staged.lock)
+        path.chmod(0o755)
+        _write_staged(staged, sources)
+    except BaseException:
+        discard(staged)
+        raise
+    return staged
+
+
+def _write_staged(staged: Staged, sources: list[Source]) -> None:
+    by_table: dict[str, list[Source]] = {}
     for source in sources:
-        if source.table in seen:
-            raise ImportFailed(f"{source.name}: table '{source.table}' was already given by {seen[source.table]}")
-        seen[source.table] = source.name
+        by_table.setdefault(source.table, []).append(source)
     cast_problems: list[Problem] = []
-    for source in sources:
-        table = to_table(source, cast_problems, staged.notes)
-        staged.rows[source.table] = table.num_rows
-        staged.lines[source.table] = (source.name, source.frame.attrs["lines"])
+    uncast: set[tuple[str, str, int]] = set()  # (table, column, staged row) left null by a failed cast
+    for name, group in by_table.items():
+        tables, segments, start = [], [], 0
+        for source in group:
+            table = to_table(source, cast_problems, staged.notes)
+            lines = source.frame.attrs["lines"]
+            segments.append(Segment(start, source.name, lines, source.frame.attrs["kept_labels"],
+                                    dict(source.column_labels)))
+            for column, positions in source.frame.attrs["failed"].items():
+                uncast.update((name, column, start + p + 1) for p in positions)
+            start += len(lines)
+            tables.append(table)
+        table = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+        staged.rows[name] = start
+        staged.segments[name] = segments
+        staged.lines[name] = (group[0].name, [line for s in segments for line in s.lines])
         if table.num_columns:
-            pq.write_table(table, path / f"{source.table}.parquet")
-    missing = [t for t, spec in TABLES.items() if spec.required and t not in seen]
+            pq.write_table(table, staged.path / f"{name}.parquet")
+    missing = [t for t, spec in TABLES.items() if spec.required and t not in by_table]
     if missing:
         staged.notes.append(f"required table(s) not given: {', '.join(missing)}")
     # a cell that failed to cast is reported once, by the cast, not again as a null by validation
-    cast_columns = {(p.table, p.column) for p in cast_problems}
-    checked = [
-        p for p in validate(path) if (p.table, p.column) not in cast_columns or p.severity == "warning"
-    ]
+    checked = []
+    for p in validate(staged.path):
+        kept = [ex for ex in p.examples if (p.table, p.column, ex.get("row")) not in uncast]
+        if p.examples and not kept:
+            continue
+        p.count -= len(p.examples) - len(kept)
+        p.examples = kept
+        checked.append(p)
     staged.problems = cast_problems + [_in_source_rows(p, staged) for p in checked]
-    return staged
 
 
 def _in_source_rows(problem: Problem, staged: Staged) -> Problem:
     """Renumber a validation problem's rows as rows of the file the user gave."""
     problem.rule = problem.rule.replace(f"{staged.path}{os.sep}", "")
-    if problem.table not in staged.lines:
+    segments = staged.segments.get(problem.table)
+    if not segments:
         return problem
-    name, lines = staged.lines[problem.table]
+    problem.file = segments[0].name
     for ex in problem.examples:
-        if ex.get("row") and ex["row"] <= len(lines):
-            ex["row"] = lines[ex["row"] - 1]
-    problem.file = name
+        row = ex.get("row")
+        if not row:
+            continue
+        index = row - 1
+        segment = next((s for s in reversed(segments) if s.start <= index), None)
+        if segment is None or index - segment.start >= len(segment.lines):
+            continue
+        offset = index - segment.start
+        ex["row"] = segment.lines[offset]
+        if len(segments) > 1:
+            ex["file"] = segment.name
+        if segment.row_labels is not None:
+            column = segment.column_labels.get(problem.column, problem.column)
+            ex["source"] = f"{segment.row_labels[offset]} › {column}"
+    if len(segments) > 1 and problem.examples:
+        problem.file = problem.examples[0].get("file", problem.file)
     return problem
 
 
@@ -355,33 +746,43 @@ def content_hash(folder: Path) -> str:
     return h.hexdigest()[:12]
 
 
-def activate_staged(staged: Staged, root: Path, user: str, notes: list[str] | None = None) -> str:
-    """Move a valid staged dataset into versions/<id> and make it active; returns the id."""
+def activate_staged(staged: Staged, root: Path, user: str, provenance: dict | None = None) -> str:
+    """Move a valid staged dataset into versions/<id> and make it active; returns the id.
+
+    ``provenance`` (source files with sha256, the mapping, notes, …) is kept in version.json.
+    """
     if not staged.ok:
         raise ImportFailed("the dataset has errors; fix them before activating")
+    root = Path(root)
     version = content_hash(staged.path)
     target = root / "versions" / version
     if target.exists():
-        shutil.rmtree(staged.path, ignore_errors=True)
+        discard(staged)
     else:
         meta = {"id": version, "imported_by": user, "imported_at": _now(), "rows": staged.rows,
                 "notes": staged.notes}
-        (staged.path / "version.json").write_text(json.dumps(meta, indent=2))
+        if provenance is not None:
+            meta["provenance"] = provenance
+        (staged.path / "version.json").write_text(json.dumps(meta, indent=2, default=str))
+        (staged.path / ".owner").unlink(missing_ok=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged.path, target)  # atomic on one file system: the version appears whole or not at all
+        discard(staged)  # releases the lock; the folder has moved
     activate(root, version, user)
     return version
 
 
 def activate(root: Path, version: str, user: str) -> None:
     """Make an existing version the active one (atomic replace of active.json) and log it."""
-    if not (root / "versions" / version / "patients.parquet").exists():
+    if not re.fullmatch(r"[0-9a-f]{12}", str(version)) or not (
+        Path(root) / "versions" / version / "patients.parquet"
+    ).exists():
         raise ImportFailed(f"{root}: no version {version}")
     record = {"version": version, "activated_by": user, "activated_at": _now()}
-    tmp = root / f".active-{uuid.uuid4().hex}.json"
+    tmp = Path(root) / f".active-{uuid.uuid4().hex}.json"
     tmp.write_text(json.dumps(record))
-    os.replace(tmp, root / "active.json")
-    with open(root / "history.jsonl", "a") as log:
+    os.replace(tmp, Path(root) / "active.json")
+    with open(Path(root) / "history.jsonl", "a") as log:
         log.write(json.dumps(record) + "\n")
 
 
@@ -400,7 +801,7 @@ def active_location(root: Path) -> Path | None:
 
 
 def versions(root: Path) -> list[dict]:
-    """Every imported version's metadata, newest first."""
+    """Every imported version's metadata (with its provenance when given), newest first."""
     found = []
     for meta in Path(root).glob("versions/*/version.json"):
         try:
@@ -410,10 +811,39 @@ def versions(root: Path) -> list[dict]:
     return sorted(found, key=lambda m: m.get("imported_at", ""), reverse=True)
 
 
-def clean_staging(root: Path) -> None:
-    """Remove staging folders left by imports that were interrupted."""
+def _abandoned(folder: Path) -> bool:
+    """Whether a staging folder belongs to no running import: nobody holds its owner lock."""
+    owner = folder / ".owner"
+    try:
+        fd = os.open(owner, os.O_RDWR | os.O_NOFOLLOW)
+    except FileNotFoundError:  # being created right now, or left by a kill before the lock
+        try:
+            return time.time() - folder.stat().st_mtime > ABANDONED_UNLOCKED_S
+        except OSError:
+            return False
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False  # an import in progress (this process or another) holds it
+    finally:
+        os.close(fd)
+    return True
+
+
+def clean_staging(root: Path) -> list[Path]:
+    """Remove staging folders left by imports that were interrupted or killed; never a folder that a
+    running import (of any user, in any process) still holds. Returns the folders removed."""
+    removed = []
     for leftover in Path(root).glob(".staging-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+        if leftover.is_dir() and not leftover.is_symlink() and _abandoned(leftover):
+            shutil.rmtree(leftover, ignore_errors=True)
+            removed.append(leftover)
+    for temp in Path(root).glob(".active-*.json"):
+        if time.time() - temp.stat().st_mtime > ABANDONED_UNLOCKED_S:
+            temp.unlink(missing_ok=True)
+    return removed
 
 
 def import_files(paths: list[str | Path], root: str | Path, user: str, max_mb: float = DEFAULT_MAX_MB) -> ImportResult:
@@ -429,9 +859,8 @@ def import_files(paths: list[str | Path], root: str | Path, user: str, max_mb: f
             return ImportResult(None, staged.problems, staged.notes)
         return ImportResult(activate_staged(staged, root, user), staged.problems, staged.notes)
     finally:
-        if staged.path.exists():
-            shutil.rmtree(staged.path, ignore_errors=True)
+        discard(staged)
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -1,12 +1,22 @@
 """Check a dataset folder against every rule of the data contract and report all problems."""
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from queries.contract import AE_OUTCOMES, RELATIONS, SEVERITIES, SEXES, SUBTYPES, TABLES
+from queries.contract import (
+    AE_OUTCOMES,
+    EARLIEST_DATE,
+    EARLIEST_FIRST_DOSE,
+    RELATIONS,
+    SEVERITIES,
+    SEXES,
+    SUBTYPES,
+    TABLES,
+)
 from queries.dataset import DatasetError, attach, inspect_table, parse_location, view_sql
 
 EXAMPLES = 5
@@ -29,7 +39,9 @@ class Problem:
     column: str
     rule: str
     count: int = 1
-    examples: list[dict] = field(default_factory=list)  # row, patient_id, date, value
+    # row, patient_id, date, value; "source" (row and column as the user knows them) and "file" when
+    # the import knows them
+    examples: list[dict] = field(default_factory=list)
     file: str = ""  # the file the rows are numbered in, when not the table's parquet file
 
 
@@ -110,6 +122,29 @@ RULES: list[Rule] = [
 ]
 
 
+def plausibility_rules(today: dt.date) -> list[Rule]:
+    """The contract's v2 rules: every date from 1900-01-01 to today, a first dose after 1990-01-01,
+    every number finite (NaN and ±infinity are errors, not values)."""
+    rules = []
+    for table in TABLES.values():
+        for column in table.columns:
+            c = f"t.{column.name}"
+            if column.type == "date":
+                rules.append(Rule(
+                    table.name, column.name,
+                    f"date must lie between {EARLIEST_DATE} and today ({today})",
+                    f"{c} < date '{EARLIEST_DATE}' or {c} > date '{today}'",
+                ))
+            elif column.type == "double":
+                rules.append(Rule(table.name, column.name,
+                                  "must be a finite number (NaN and infinity are not values)",
+                                  f"not isfinite({c})"))
+    rules.append(Rule("patients", "first_dose_date",
+                      f"must be after {EARLIEST_FIRST_DOSE} (rituximab exists since 1997)",
+                      f"t.first_dose_date <= date '{EARLIEST_FIRST_DOSE}'"))
+    return rules
+
+
 def validate(location: str | Path) -> list[Problem]:
     """Every problem of the dataset folder: structural ones first, then each rule's violations."""
     loc = parse_location(location)
@@ -130,7 +165,7 @@ def validate(location: str | Path) -> list[Problem]:
         # an unreadable table still gets an empty view, so the other tables' rules can run
         ok = name in readable
         con.execute(view_sql(name, loc if ok else None, found if ok else {}, row_numbers=True))
-    for rule in RULES:
+    for rule in [*plausibility_rules(dt.date.today()), *RULES]:
         if rule.table not in readable or (rule.window and "patients" not in readable):
             continue
         problem = _check(con, rule)
@@ -149,7 +184,8 @@ def _check(con: duckdb.DuckDBPyConnection, rule: Rule) -> Problem | None:
     date = table.date_column or "first_dose_date"
     join = "" if rule.table == "patients" else "left join patients p on p.patient_id = t.patient_id"
     query = f"""
-        select t._row as row, t.patient_id, t.{date} as date, cast(t.{rule.column} as varchar) as value,
+        select t._row as row, t.patient_id, cast(t.{date} as varchar) as date,
+               cast(t.{rule.column} as varchar) as value,
                count(*) over () as n
         from {rule.table} t {join}
         where {rule.where}
@@ -163,7 +199,7 @@ def _check(con: duckdb.DuckDBPyConnection, rule: Rule) -> Problem | None:
         {
             "row": int(r.row),
             "patient_id": None if pd.isna(r.patient_id) else r.patient_id,
-            "date": None if pd.isna(r.date) else str(pd.Timestamp(r.date).date()),
+            "date": None if pd.isna(r.date) else r.date,
             "value": None if pd.isna(r.value) else r.value,
         }
         for r in found.itertuples()
@@ -172,16 +208,19 @@ def _check(con: duckdb.DuckDBPyConnection, rule: Rule) -> Problem | None:
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:
-    """One row per example (or per problem without examples): severity, table, row, column, rule, value."""
+    """One row per example (or per problem without examples): severity, table, file, row, source
+    (row and column as the user knows them, when the import knows them), column, rule, value."""
     rows = []
     for p in problems:
         for ex in p.examples or [{}]:
             rows.append({
-                "severity": p.severity, "table": p.table, "file": p.file, "row": ex.get("row"),
-                "patient_id": ex.get("patient_id"), "date": ex.get("date"), "column": p.column,
-                "rule": p.rule, "value": ex.get("value"), "rows affected": p.count,
+                "severity": p.severity, "table": p.table, "file": ex.get("file") or p.file,
+                "row": ex.get("row"), "source": ex.get("source"), "patient_id": ex.get("patient_id"),
+                "date": ex.get("date"), "column": p.column, "rule": p.rule, "value": ex.get("value"),
+                "rows affected": p.count,
             })
-    columns = ["severity", "table", "file", "row", "patient_id", "date", "column", "rule", "value", "rows affected"]
+    columns = ["severity", "table", "file", "row", "source", "patient_id", "date", "column", "rule",
+               "value", "rows affected"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -201,7 +240,12 @@ def report(problems: list[Problem]) -> str:
             count = f" ({p.count} row{'s' if p.count != 1 else ''})" if p.examples else ""
             lines.append(f"  {p.severity:<7} {where}{p.rule}{count}")
             for ex in p.examples:
-                who = ", ".join(str(v) for v in (ex["patient_id"], ex["date"]) if v is not None)
-                of = f" of {p.file}" if p.file else ""
-                lines.append(f"          row {ex['row']}{of} ({who}): {p.column} = {ex['value']!r}")
+                who = ", ".join(str(v) for v in (ex.get("patient_id"), ex.get("date")) if v is not None)
+                who = f" ({who})" if who else ""
+                if ex.get("source"):
+                    lines.append(f"          {ex['source']}: {ex['value']!r}{who}")
+                    continue
+                file = ex.get("file") or p.file
+                of = f" of {file}" if file else ""
+                lines.append(f"          row {ex['row']}{of}{who}: {p.column} = {ex['value']!r}")
     return "\n".join(lines)
