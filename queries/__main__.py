@@ -56,6 +56,31 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    from queries.dictionary import write_template
+
+    try:
+        print(f"template written to {write_template(args.out)}")
+    except OSError as exc:
+        print(f"error: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_dictionary(args: argparse.Namespace) -> int:
+    from queries.dictionary import dictionary_markdown, write_dictionary
+
+    if args.out:
+        try:
+            print(f"data dictionary written to {write_dictionary(args.out)}")
+        except OSError as exc:
+            print(f"error: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+            return 1
+    else:
+        print(dictionary_markdown(), end="")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m queries",
@@ -107,6 +132,27 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--to", required=True, metavar="DIR", help="datasets folder holding the versions")
     i.add_argument("--user", default="command line", help="who imports (recorded with the version)")
     i.set_defaults(run=cmd_import)
+
+    t = sub.add_parser(
+        "template",
+        help="write the Excel template: one sheet per table, example rows, drop-downs, dictionary",
+        description="Write an Excel workbook to fill in: one sheet per table of the data contract "
+        "with its column names and two example rows, drop-down lists for the columns with fixed "
+        "values, and a 'dictionary' sheet describing every column. The filled workbook imports "
+        "as it is (python -m queries import --from template.xlsx ...).",
+    )
+    t.add_argument("--out", required=True, metavar="FILE.xlsx", help="where to write the workbook")
+    t.set_defaults(run=cmd_template)
+
+    d = sub.add_parser(
+        "dictionary",
+        help="print (or write) the data dictionary as Markdown",
+        description="Print the data dictionary (every table and column, rules, windows and the "
+        "definition of every figure), generated from the contract; with --out, write it to a "
+        "file (docs/data-dictionary.md in the repository).",
+    )
+    d.add_argument("--out", metavar="FILE.md", help="write to this file instead of printing")
+    d.set_defaults(run=cmd_dictionary)
     return p
 
 

@@ -309,10 +309,10 @@ TABLES: dict[str, Table] = {
             description="Adverse events (side effects and other harms) after the first dose.",
             may_be_empty=True,
             examples=(
-                ("P-001", _D(2019, 3, 4), "Flushing", "during_infusion", 1, "false", "false",
-                 "false", "resolved", 1),
+                ("P-001", _D(2019, 3, 4), "Flushing", "during_infusion", 1, False, False, False,
+                 "resolved", 1),
                 ("P-002", _D(2020, 1, 20), "Urinary tract infection", "not_infusion_related", 2,
-                 "false", "true", "false", "resolved", 1),
+                 False, True, False, "resolved", 1),
             ),
         ),
         Table(
