@@ -76,10 +76,20 @@ def mean_ci(changes: pd.Series, level: float = 0.95) -> tuple[float, float] | No
     x = np.asarray(changes.dropna(), dtype=float)
     if len(x) < 2:
         return None
-    sem = stats.sem(x)
+    return mean_ci_of(len(x), float(x.mean()), float(x.std(ddof=1)))
+
+
+def mean_ci_of(
+    n: int, mean: float | None, sd: float | None, level: float = 0.95
+) -> tuple[float, float] | None:
+    """t-based confidence interval of a mean from n, the mean and the sample SD (the same interval
+    as scipy's t.interval on the values); None with fewer than two values."""
+    if n < 2 or mean is None or sd is None or pd.isna(mean) or pd.isna(sd):
+        return None
+    sem = sd / np.sqrt(n)
     if not sem:
-        return (float(x.mean()), float(x.mean()))
-    low, high = stats.t.interval(level, len(x) - 1, loc=x.mean(), scale=sem)
+        return (float(mean), float(mean))
+    low, high = stats.t.interval(level, n - 1, loc=mean, scale=sem)
     return float(low), float(high)
 
 

@@ -1,6 +1,6 @@
 """Kaplan–Meier curves as plot tables: step points with 95 % CI, censor marks, at-risk counts."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -71,22 +71,6 @@ def curves(outcomes: pd.DataFrame, groups: list[str] | None) -> list[Curve]:
         for g in groups
         for d in [outcomes[outcomes["subtype"] == g]]
     ]
-
-
-def cut(c: Curve, k: int) -> Curve:
-    """The curve drawn only while ≥ k patients are at risk (viewer mode); empty when n < k."""
-    if c.n < k:
-        return replace(c, points=c.points.iloc[0:0], censors=c.censors.iloc[0:0], cut_at=0.0)
-    # at risk at t counts times ≥ t, so it stays ≥ k up to the k-th largest time
-    limit = float(np.sort(c.durations)[-k])
-    if limit >= c.durations.max():
-        return c
-    return replace(
-        c,
-        points=c.points[c.points["months"] <= limit].reset_index(drop=True),
-        censors=c.censors[c.censors["months"] <= limit].reset_index(drop=True),
-        cut_at=limit,
-    )
 
 
 def risk_times(last: float, step: int = 6) -> list[int]:

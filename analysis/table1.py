@@ -9,7 +9,7 @@ A p-value that is not defined (one group, no spread, a single sex) is None, neve
 """
 
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -164,108 +164,3 @@ def table1(
             row.test, row.p = continuous_test(samples, var.statistic)
         rows.append(row)
     return rows, notes
-
-
-def suppressed(
-    counts: dict[str, tuple[int, int | None]], small: Callable[[int], bool]
-) -> dict[str, str]:
-    """Groups whose count viewer mode hides, with why: 'small' (1..k−1), 'complement'
-    (total − n is 1..k−1, so n would give it away) or 'secondary' (a second group hidden when
-    only one is, so that the hidden count cannot be derived from the overall total).
-
-    ``counts``: group → (n, total or None); ``small``: the viewer-mode test (False for the team).
-    """
-    hidden = {}
-    for g, (n, total) in counts.items():
-        if small(n):
-            hidden[g] = "small"
-        elif total is not None and small(total - n):
-            hidden[g] = "complement"
-    others = [g for g in counts if g not in hidden]
-    if len(hidden) == 1 and others:
-        # a partner that is neither 0 nor its total can trade values with the hidden one
-        def at_bound(g: str) -> bool:
-            n, total = counts[g]
-            return n == 0 or (total is not None and n == total)
-
-        hidden[min(others, key=lambda g: (at_bound(g), counts[g][0]))] = "secondary"
-    return hidden
-
-
-def _num(x: float | None, integer: bool) -> str:
-    if x is None:
-        return "n/a"
-    if integer and float(x).is_integer():
-        return f"{x:.0f}"
-    return f"{x:.1f}"
-
-
-def format_cell(
-    row: Row, cell: dict, count: Callable[[int], str], k: int, hidden: str | None = None
-) -> str:
-    """One cell as text; ``hidden`` (from ``suppressed``) replaces a count viewer mode hides."""
-    var = row.variable
-    if var.statistic == N_PCT:
-        n, total = cell["n"], cell["total"]
-        if not total:
-            return "n/a"
-        if hidden == "small":
-            return f"< {k}"
-        if hidden == "complement":
-            return f"≥ {total - k + 1}"
-        if hidden == "secondary":
-            return "hidden"
-        return f"{count(n)} ({100 * n / total:.1f} %)"
-    if not cell["n"]:
-        return "n/a"
-    if var.statistic == MEAN_SD:
-        sd = "n/a" if cell["sd"] is None else f"{cell['sd']:.1f}"
-        return f"{cell['mean']:.1f} ± {sd}"
-    if cell["q1"] is None:
-        return f"{_num(cell['median'], var.integer)} [n/a]"
-    return (
-        f"{_num(cell['median'], var.integer)} "
-        f"[{_num(cell['q1'], var.integer)}–{_num(cell['q3'], var.integer)}]"
-    )
-
-
-def format_table(
-    rows: list[Row],
-    sizes: dict[str, int],
-    p_text: Callable[[float | None], str],
-    count: Callable[[int], str] = lambda n: f"{n:,}",
-    small: Callable[[int], bool] = lambda n: False,
-    k: int = 5,
-    p_header: str = "p",
-) -> pd.DataFrame:
-    """The rows as a display table: one column per group ('All' first) headed with its n.
-
-    With a viewer-mode ``small``: a group of 1..k−1 patients shows no values (no patient's own
-    values appear), and counts are suppressed per ``suppressed``.
-    """
-    groups = [g for g in sizes if g != "All"]
-    size_hidden = suppressed({g: (sizes[g], None) for g in groups}, small)
-    headers = {
-        g: f"{g} (n = {'hidden' if size_hidden.get(g) == 'secondary' else count(n)})"
-        for g, n in sizes.items()
-    }
-    records = []
-    for row in rows:
-        record = {"Characteristic": f"{row.variable.label}, {row.variable.statistic}"}
-        count_hidden = {}
-        if row.variable.statistic == N_PCT:
-            count_hidden = suppressed(
-                {g: (row.cells[g]["n"], row.cells[g]["total"]) for g in groups}, small
-            )
-            all_cell = row.cells["All"]
-            if small(all_cell["n"]) or small(all_cell["total"] - all_cell["n"]):
-                count_hidden["All"] = "small" if small(all_cell["n"]) else "complement"
-        for g, size in sizes.items():
-            if small(size):
-                record[headers[g]] = f"hidden (< {k} patients)"
-            else:
-                record[headers[g]] = format_cell(row, row.cells[g], count, k, count_hidden.get(g))
-        record["Test"] = row.test or "n/a (one group)"
-        record[p_header] = p_text(row.p) if row.test and row.p is not None else "n/a"
-        records.append(record)
-    return pd.DataFrame.from_records(records)

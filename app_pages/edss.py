@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 
 from analysis.stats import mean_ci, proportion
 from ui import data, privacy
-from ui.components import MAX_PATIENTS_DRAWN, chart, fmt, fmt_p, header, patient_lines, pct, sample_patients
+from ui.components import MAX_PATIENTS_DRAWN, chart, fmt, fmt_p, header, patient_lines, sample_patients
 from ui.settings import min_count
 from ui.theme import colour
 
@@ -68,7 +68,7 @@ plotted["patient"] = privacy.anonymous_ids(plotted["patient_id"])
 
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(
-    "Patients with follow-up EDSS", pct(change["all"]["n"], total),
+    "Patients with follow-up EDSS", privacy.pct(change["all"]["n"], total),
     help="Patients with ≥ 1 EDSS assessment inside their window, of the selected patients.",
 )
 ci_all = mean_ci(assessed["edss_change"])
@@ -77,7 +77,7 @@ c2.metric(
     help=f"{signed_ci(*(ci_all or (None, None))) or '95 % CI n/a'}. {CHANGE_DEF}",
 )
 c3.metric(
-    "Worsened", pct(change["all"]["worsened"], change["all"]["n"]),
+    "Worsened", privacy.pct(change["all"]["worsened"], change["all"]["n"]),
     help="Of patients with follow-up EDSS. " + CLASS_DEF,
 )
 c4.metric(
@@ -235,12 +235,12 @@ else:
     fig = go.Figure()
     for _, r in shown_neda.iterrows():
         fig.add_trace(go.Bar(
-            x=[f"{r['group']}<br>{pct(r['neda'], r['evaluable'])}"], y=[r["pct"]], name=r["group"],
+            x=[f"{r['group']}<br>{privacy.pct(r['neda'], r['evaluable'])}"], y=[r["pct"]], name=r["group"],
             marker_color=colour(r["group"]), showlegend=False,
             error_y=dict(type="data", symmetric=False, array=[r["ci_high"] - r["pct"]],
                          arrayminus=[r["pct"] - r["ci_low"]], color="#333333"),
             hovertemplate=(
-                f"<b>{r['group']}</b><br>NEDA-3 {pct(r['neda'], r['evaluable'])} of evaluable"
+                f"<b>{r['group']}</b><br>NEDA-3 {privacy.pct(r['neda'], r['evaluable'])} of evaluable"
                 f"<br>95 % CI {r['ci_low']:.1f}–{r['ci_high']:.1f} %<extra></extra>"
             ),
         ))

@@ -1,45 +1,17 @@
 """How large is the selected cohort, who is in it, and does it reproduce the published study?"""
 
-import math
-
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 import streamlit as st
+from plotly.subplots import make_subplots
 
-from analysis.table1 import VARIABLES, format_table, suppressed, table1
+from analysis.published import PUBLISHED, compare
 from queries import Filters
 from ui import data, privacy
-from ui.components import chart, collect, fmt_p, header, safe_csv
-from ui.theme import colour
+from ui.components import MAX_PATIENTS_DRAWN, chart, collect, fmt_p, header, safe_csv
 from ui.settings import min_count
-
-CITATION = (
-    "Nabiuni M, Mokhtari M, Hatam J, et al. The Impact of Social Networks on Enhancing Safety and "
-    "Efficacy Outcomes in Low-Dose Rituximab Treatment for Central Nervous System Demyelinating "
-    "Diseases. "
-    "Interdiscip J Virtual Learn Med Sci 2023;14(3):206-215. doi:10.30476/ijvlms.2023.99354.1240"
-)
-# The published figures (copied here so that the app never reads outside its own folder).
-PUBLISHED = {
-    "patients": 99,
-    "by_subtype": {"RRMS": 42, "SPMS": 43, "NMOSD": 14},
-    "age_mean": 39.5,
-    "female_pct": 67.7,
-    "followup_mean": 20.4,
-    "followup_range": (12, 40),
-    "doses": 818,
-    "attacked": {"RRMS": (8, 19.0, 0), "SPMS": (10, 23.2, 1), "NMOSD": (1, 7.0, 0)},
-    "attacks_per_patient": {"1": 13, "2": 4, "3": 2},
-    "attacks": 27,
-    "relapse_free_pct": 80.8,
-    "edss": {"RRMS": (-0.32, 0.06, 2), "SPMS": (0.19, 0.23, 2), "NMOSD": (-0.57, 0.004, 3)},
-    "new_t2": 9,
-    "gd": 4,
-    "igg_low_pct": {"RRMS": (0.0, 0), "SPMS": (13.9, 1), "NMOSD": (10.0, 0)},
-    "opportunistic": 0,
-    "adverse_events": 2,
-}
+from ui.table1 import format_table
+from ui.theme import colour
 
 f, s = header(
     "Overview",
@@ -133,39 +105,44 @@ collect(
     }),
 )
 
-patients = data.run("patient_outcome", f)
+exposure = data.run("exposure_by_subtype", f)
+by_group = exposure.assign(subtype=exposure["subtype"].fillna("All")).set_index("subtype")
+sample = data.run("patient_sample", f, max_patients=MAX_PATIENTS_DRAWN)
+every_patient = not sample["sampled"].any()
 
 st.subheader("Follow-up and doses")
-exposure = make_subplots(rows=1, cols=2, horizontal_spacing=0.08)
+fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08)
 for g in order:
-    group = patients[patients["subtype"] == g]
-    for col, column in ((1, "followup_months"), (2, "doses")):
-        exposure.add_trace(go.Box(
-            y=group[column], name=g, marker_color=colour(g), showlegend=False,
-            boxpoints=False if privacy.viewer() else "all", jitter=0.4, pointpos=0, marker_size=4,
-            hoverinfo="y" if privacy.viewer() else None,
-        ), row=1, col=col)
-exposure.update_layout(boxgap=0.35, yaxis_title="Follow-up (months)", yaxis2_title="Rituximab doses")
-exposure_table = patients.groupby("subtype").agg(
-    patients=("patient_id", "size"),
-    followup_median=("followup_months", "median"), followup_q1=("followup_months", lambda x: x.quantile(0.25)),
-    followup_q3=("followup_months", lambda x: x.quantile(0.75)),
-    doses_median=("doses", "median"), doses_total=("doses", "sum"),
-).reindex(order).reset_index()
+    for col, column in ((1, "followup"), (2, "doses")):
+        if every_patient:  # plotly draws the box from every value, and the dots for the team
+            group = sample[sample["subtype"] == g]
+            values = group["followup_months" if column == "followup" else "doses"]
+            box = {"y": values, "boxpoints": False if privacy.viewer() else "all", "jitter": 0.4,
+                   "pointpos": 0, "marker_size": 4, "hoverinfo": "y" if privacy.viewer() else None}
+        else:  # registry scale: the box from its statistics
+            r = by_group.loc[g]
+            box = {"x": [g], "q1": [r[f"{column}_q1"]], "median": [r[f"{column}_median"]],
+                   "q3": [r[f"{column}_q3"]], "lowerfence": [r[f"{column}_low"]],
+                   "upperfence": [r[f"{column}_high"]], "hoverinfo": "y"}
+        fig.add_trace(go.Box(name=g, marker_color=colour(g), showlegend=False, **box), row=1, col=col)
+fig.update_layout(boxgap=0.35, yaxis_title="Follow-up (months)", yaxis2_title="Rituximab doses")
+exposure_table = exposure[exposure["subtype"].notna()][[
+    "subtype", "patients", "followup_median", "followup_q1", "followup_q3", "doses_median",
+    "doses_total",
+]].set_index("subtype").reindex(order).reset_index()
 exposure_table["patients"] = exposure_table["patients"].map(privacy.count)
 exposure_table["doses_total"] = exposure_table["doses_total"].map(privacy.count)
 chart(
-    exposure, exposure_table.round(2), "Follow-up and doses per subtype",
+    fig, exposure_table.round(2), "Follow-up and doses per subtype",
     "Follow-up = (last follow-up − first dose) in days / 30.4375; doses = rituximab infusions inside the "
     "window. Boxes: median and quartiles, whiskers to 1.5 × IQR"
-    + ("" if privacy.viewer() else "; dots: patients")
+    + ("" if privacy.viewer() or not every_patient else "; dots: patients")
     + ". n: " + ", ".join(f"{g} {privacy.count(s['patients']['by_subtype'][g])}" for g in order) + ".",
     height=380,
 )
 
 st.subheader("Table 1 — baseline characteristics by subtype")
-available = {v.column for v in VARIABLES if not v.optional or data.has("patients", v.column)}
-rows, notes = table1(patients, order, available)
+rows, notes = data.call("table_one", f)
 narrowed = f.is_narrowed()
 p_header = "p (exploratory — subgroup)" if narrowed else "p"
 sizes = {"All": total} | s["patients"]["by_subtype"]
@@ -220,184 +197,22 @@ st.download_button(
 )
 
 st.subheader("Published vs this dataset")
-full = data.summary(Filters())
-full_patients = data.run("patient_outcome", Filters())
-
-
-def near(value: float | None, published: float, digits: int) -> bool:
-    """The paper rounds some figures and truncates others: either reading counts as a match."""
-    if value is None:
-        return False
-    scaled = value * 10**digits
-    return round(value, digits) == published or math.floor(scaled + 1e-9) / 10**digits == published
-
-
-def pct_of(n: int, of: int) -> float | None:
-    return 100 * n / of if of else None
-
-
+everyone = data.run("exposure_by_subtype", Filters())
 published_rows = []
-
-
-def compare(
-    figure: str, published: str, computed: str, match: bool, hidden: object = False
-) -> None:
-    """A panel row; a computed figure viewer mode must hide shows '< k' and no match verdict."""
-    published_rows.append(
-        {
-            "Figure": figure,
-            "Published": published,
-            "This dataset (all patients)": (
-                computed if not hidden else "hidden" if hidden == "secondary" else f"< {k}"
-            ),
-            "Match": "not shown (small count)"
-            if hidden
-            else ("✓ matches" if match else "✗ differs"),
-        }
-    )
-
-
-def small_any(*counts: int | None) -> bool:
-    return any(privacy.small(c) for c in counts if c is not None)
-
-
-fb = full["patients"]["by_subtype"]
-compare(
-    "Patients",
-    "99",
-    privacy.count(full["patients"]["total"]),
-    full["patients"]["total"] == PUBLISHED["patients"],
-)
-compare(
-    "Patients by subtype (RRMS / SPMS / NMOSD)",
-    "42 / 43 / 14",
-    " / ".join(privacy.count(fb.get(g, 0)) for g in ("RRMS", "SPMS", "NMOSD")),
-    all(fb.get(g, 0) == n for g, n in PUBLISHED["by_subtype"].items()),
-    hidden=small_any(*fb.values()),
-)
-if full["age_mean"] is not None:
-    compare(
-        "Mean age at first dose, years",
-        "39.5",
-        f"{full['age_mean']:.1f}",
-        near(full["age_mean"], PUBLISHED["age_mean"], 1),
-    )
-    compare(
-        "Female",
-        "67.7 %",
-        f"{full['female_pct']:.1f} %",
-        near(full["female_pct"], PUBLISHED["female_pct"], 1),
-    )
-    compare(
-        "Mean follow-up, months",
-        "20.4",
-        f"{full['followup_months_mean']:.1f}",
-        near(full["followup_months_mean"], PUBLISHED["followup_mean"], 1),
-    )
-    lo, hi = full_patients["followup_months"].min(), full_patients["followup_months"].max()
-    compare(
-        "Follow-up range, months",
-        "12–40",
-        f"{lo:.1f}–{hi:.1f}",
-        (round(lo), round(hi)) == PUBLISHED["followup_range"],
-    )
-    compare(
-        "Doses administered",
-        "818",
-        privacy.count(full["doses_total"]),
-        full["doses_total"] == PUBLISHED["doses"],
-    )
-    attacked = full["relapses"]["patients_with_relapse"]
-    hidden = suppressed({g: (attacked[g], fb[g]) for g in fb}, privacy.small)
-    for g, (n, p, digits) in PUBLISHED["attacked"].items():
-        got = attacked.get(g)
-        share = pct_of(got or 0, fb.get(g, 0))
-        compare(
-            f"{g} patients with ≥ 1 attack",
-            f"{n} ({p:.{digits}f} %)",
-            "n/a" if got is None else f"{got} ({share:.1f} %)",
-            got == n and near(share, p, digits),
-            hidden=hidden.get(g, False),
-        )
-    app = full["relapses"]["attacks_per_patient"]
-    compare(
-        "Attacked patients with 1 / 2 / 3 attacks",
-        "13 / 4 / 2",
-        " / ".join(privacy.count(app.get(a, 0)) for a in ("1", "2", "3"))
-        + ("" if set(app) <= {"1", "2", "3"} else " (and more)"),
-        app == PUBLISHED["attacks_per_patient"],
-        hidden=small_any(*app.values()),
-    )
-    compare(
-        "Attacks",
-        "27",
-        privacy.count(full["relapses"]["total"]),
-        full["relapses"]["total"] == PUBLISHED["attacks"],
-        hidden=small_any(full["relapses"]["total"]),
-    )
-    compare(
-        "Relapse-free",
-        "80.8 %",
-        f"{full['relapses']['relapse_free_pct']:.1f} %",
-        near(full["relapses"]["relapse_free_pct"], PUBLISHED["relapse_free_pct"], 1),
-        hidden=small_any(attacked["all"], full["patients"]["total"] - attacked["all"]),
-    )
-    for g, (mean, p, digits) in PUBLISHED["edss"].items():
-        e = full["edss_change"].get(g) or {}
-        got_mean, got_p = e.get("mean"), e.get("p_ttest")
-        compare(
-            f"{g} EDSS change, last − baseline (t-test p)",
-            f"{mean:+.2f} (p = {p:g})",
-            "n/a" if got_mean is None else f"{got_mean:+.2f} ({fmt_p(got_p, Filters())})",
-            got_mean is not None
-            and round(got_mean, 2) == mean
-            and got_p is not None
-            and round(got_p, digits) == p,
-        )
-    mri = full["mri"] or {}
-    for label, key, n in (("new T2", "new_t2_patients", 9), ("Gd-enhancing", "gd_patients", 4)):
-        compare(
-            f"Patients with {label} lesions",
-            str(n),
-            privacy.count(mri[key]) if mri else "n/a (no MRI table)",
-            mri.get(key) == n,
-            hidden=small_any(mri.get(key)),
-        )
-    igg = full["igg_low"] or {}
-    hidden = suppressed({g: (igg[g]["n"], igg[g]["tested"]) for g in fb if g in igg}, privacy.small)
-    for g, (p, digits) in PUBLISHED["igg_low_pct"].items():
-        cell = igg.get(g)
-        got = None if cell is None else cell["pct"]
-        compare(
-            f"{g} low IgG (< 7.0 g/L), % of tested",
-            "none" if p == 0 else f"{p:.{digits}f} %",
-            "n/a (no labs table)"
-            if not igg
-            else "n/a"
-            if got is None
-            else f"{cell['n']} of {cell['tested']} ({got:.1f} %)",
-            got is not None and near(got, p, digits),
-            hidden=hidden.get(g, False),
-        )
-    compare(
-        "Opportunistic infections",
-        "none",
-        privacy.count(full["safety"]["opportunistic_infections"]),
-        full["safety"]["opportunistic_infections"] == PUBLISHED["opportunistic"],
-        hidden=small_any(full["safety"]["opportunistic_infections"]),
-    )
-    compare(
-        "Adverse events",
-        "2 in 818 doses",
-        f"{full['safety']['events']} in {full['doses_total']} doses",
-        full["safety"]["events"] == PUBLISHED["adverse_events"]
-        and full["doses_total"] == PUBLISHED["doses"],
-        hidden=small_any(full["safety"]["events"]),
-    )
-
+for c in compare(data.summary(Filters()), tuple(everyone.iloc[0][["followup_min", "followup_max"]])):
+    hidden = (privacy.suppress(c.cells).get(c.cell, False) if c.cells
+              else any(privacy.small(n) for n in c.counts))
+    published_rows.append({
+        "Figure": c.figure,
+        "Published": c.published,
+        "This dataset (all patients)": (
+            c.computed if not hidden else "hidden" if hidden == "secondary" else f"< {k}"
+        ),
+        "Match": "not shown (small count)" if hidden else "✓ matches" if c.match else "✗ differs",
+    })
 published = pd.DataFrame(published_rows)
 st.table(published, hide_index=True)
-collect("Published vs this dataset", CITATION, table=published)
+collect("Published vs this dataset", PUBLISHED["citation"], table=published)
 matches = (published["Match"] == "✓ matches").sum()
 withheld = (published["Match"] == "not shown (small count)").sum()
 st.caption(
@@ -406,5 +221,5 @@ st.caption(
     + (f"; {withheld} are not shown in viewer mode (small counts)" if withheld else "")
     + ". The paper rounds some percentages and truncates others (10/43 = 23.26 % is printed "
     "23.2 %): either reading counts as a match. "
-    f"Source: {CITATION}; and the group's 2020 preprint (doi:10.20944/preprints202012.0705.v1)."
+    f"Source: {PUBLISHED['citation']}; and the group's 2020 preprint ({PUBLISHED['preprint']})."
 )

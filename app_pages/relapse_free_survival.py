@@ -7,7 +7,7 @@ from plotly.subplots import make_subplots
 
 from analysis import survival
 from ui import data, privacy
-from ui.components import chart, fmt, fmt_p, header, pct
+from ui.components import chart, fmt, fmt_p, header
 from ui.settings import min_count
 from ui.theme import colour, presenting
 
@@ -18,7 +18,6 @@ f, s = header(
 )
 viewer = privacy.viewer()
 k = min_count()
-outcomes = data.run("patient_outcome", f)
 order = list(s["patients"]["by_subtype"])
 total = s["patients"]["total"]
 relapsed = s["relapses"]["patients_with_relapse"]
@@ -53,7 +52,7 @@ def estimate(group: str, months: int, at_risk: int) -> str:
 
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(
-    "Relapse-free patients", pct(total - relapsed["all"], total),
+    "Relapse-free patients", privacy.pct(total - relapsed["all"], total),
     help="Patients with no relapse inside their window, of the selected patients.",
 )
 c2.metric("Relapses", privacy.count(s["relapses"]["total"]), help="Relapses inside the windows.")
@@ -73,8 +72,8 @@ mode = st.radio(
     "Curves", ["By subtype", "Pooled"], key="km_group", horizontal=True, bind="query-params",
     help="One curve per subtype, or one curve for all selected patients together.",
 )
-curves = survival.curves(outcomes, order if mode == "By subtype" else None)
-shown = [survival.cut(c, k) for c in curves] if viewer else curves
+curves = data.call("km_curves", f, by_subtype=mode == "By subtype")
+shown = [privacy.km_cut(c) for c in curves]
 
 p = rfs["logrank_p"]
 if len(order) < 2:
@@ -90,7 +89,7 @@ else:
         help="lifelines logrank_test (two groups) or multivariate_logrank_test (more).",
     )
 
-last = max(float(outcomes["rfs_months"].max()), 0.0)
+last = max(max(float(c.durations.max()) for c in curves), 0.0)
 times = survival.risk_times(last)
 fig = make_subplots(
     rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26], vertical_spacing=0.16,
@@ -189,8 +188,8 @@ def median_text(median: float | None, ci: tuple[float | None, float | None]) -> 
 
 st.subheader("Estimates per group")
 estimate_rows = []
-by_group = {"all": survival.curves(outcomes, None)[0]}
-by_group |= {c.group: c for c in survival.curves(outcomes, order)}
+by_group = {"all": data.call("km_curves", f, by_subtype=False)[0]}
+by_group |= {c.group: c for c in data.call("km_curves", f, by_subtype=True)}
 for group, c in by_group.items():
     risk = c.at_risk([6, 12, 24])
     median = rfs[group]["median_months"] if rfs.get(group) else None
@@ -276,22 +275,9 @@ relapse_free = total - relapsed["all"]
 attacks = s["relapses"]["attacks_per_patient"]
 per_patient = {0: relapse_free} | {int(a): n for a, n in attacks.items()}
 if viewer:
-    # top-code the tail ("≥ a" holding ≥ k patients): single small bins could be solved for from
-    # the relapse total shown above
+    # top-code the tail: single small bins could be solved for from the relapse total shown above
     top = max(per_patient)
-    bins: list[list[int]] = []  # [low, high, patients] for 1 or more attacks, from the most down
-    for a in sorted(per_patient, reverse=True):
-        if a == 0:
-            continue
-        if bins and privacy.small(bins[-1][2]):
-            bins[-1][0], bins[-1][2] = a, bins[-1][2] + per_patient[a]
-        else:
-            bins.append([a, a, per_patient[a]])
-    if len(bins) > 1 and privacy.small(bins[-1][2]):
-        low, _, n = bins.pop()  # what is left cannot reach k: it joins the bin above
-        bins[-1][0], bins[-1][2] = low, bins[-1][2] + n
-    bins = [[0, 0, per_patient[0]], *reversed(bins)]
-
+    bins = privacy.top_code(per_patient)
     def bin_label(low: int, high: int) -> str:
         if low == high:
             return str(low)
@@ -309,8 +295,8 @@ if viewer:
     attacks_table = pd.DataFrame({"attacks": labels, "patients": shown_text})
 else:
     cross = (
-        outcomes.groupby(["relapses", "subtype"]).size().unstack(fill_value=0)
-        .reindex(columns=order, fill_value=0)
+        data.run("attacks_by_subtype", f).pivot(index="attacks", columns="subtype", values="patients")
+        .fillna(0).astype(int).reindex(columns=order, fill_value=0)
     )
     fig = go.Figure()
     for g in order:
@@ -325,14 +311,14 @@ else:
     ))
     fig.update_layout(barmode="stack", legend_traceorder="normal")
     fig.update_yaxes(range=[0, 1.15 * max(per_patient.values())])
-    attacks_table = cross.reset_index().rename(columns={"relapses": "attacks"})
+    attacks_table = cross.reset_index()
     attacks_table["all"] = attacks_table[order].sum(axis=1)
 fig.update_xaxes(title_text="Relapses inside the window (0 = relapse-free)", type="category")
 fig.update_yaxes(title_text="Patients")
 chart(
     fig, attacks_table, "Attacks per patient",
     "Number of relapses each selected patient had inside the window; 0 = relapse-free "
-    f"({pct(relapse_free, total)} of selected patients). "
+    f"({privacy.pct(relapse_free, total)} of selected patients). "
     f"{privacy.count(relapsed['all'])} patients had ≥ 1 relapse, "
     f"{privacy.count(s['relapses']['total'])} relapses in all.",
     height=380,

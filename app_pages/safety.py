@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import data, privacy
-from ui.components import chart, fmt, fmt_ci, header, patient_lines, pct, safe_csv, sample_patients
+from ui.components import chart, fmt, fmt_ci, header, patient_lines, safe_csv, sample_patients
 from ui.settings import min_count
 from ui.theme import colour, colour_map
 
@@ -19,16 +19,7 @@ RELATION_COLOURS = {
 }
 LOW_PLATELETS = 100.0
 PLATELET_LLN = 150.0
-HIDDEN = "hidden"
 
-
-def breakdown_hidden(pairs: list[tuple[int, int]]) -> bool:
-    """Viewer mode: a per-subtype breakdown with any small count (or complement) is hidden whole.
-
-    The overall figure is shown (here or on other pages), so one hidden group could be derived
-    from it and the other groups.
-    """
-    return any(privacy.small(n) or privacy.small(total - n) for n, total in pairs if total)
 
 f, s = header(
     "Safety",
@@ -57,7 +48,7 @@ else:
     tiles[1].metric("Events per 1,000 doses", fmt(per_1000["rate"], 2))
     tiles[1].caption(f"{fmt_ci(per_1000['ci_low'], per_1000['ci_high'], 2)} · {doses:,} doses")
 patients_small = privacy.small(with_event["n"]) or privacy.small(n_selected - with_event["n"])
-tiles[2].metric("Patients with an event", pct(with_event["n"], n_selected))
+tiles[2].metric("Patients with an event", privacy.pct(with_event["n"], n_selected))
 if not patients_small:
     tiles[2].caption(fmt_ci(with_event["ci_low"], with_event["ci_high"], 1, " %"))
 tiles[3].metric("Serious events", privacy.count(safety["serious"]))
@@ -147,11 +138,11 @@ else:
     )
     igg_low = data.summary(dataclasses.replace(f, igg_threshold=float(threshold)))["igg_low"]
     groups = ["all", *order]
-    hide_groups = breakdown_hidden([(igg_low[g]["n"], igg_low[g]["tested"]) for g in order])
+    hide_groups = privacy.breakdown_hidden([(igg_low[g]["n"], igg_low[g]["tested"]) for g in order])
     share = st.columns(len(groups))
     for col, g in zip(share, groups):
         r = igg_low[g]
-        shown = HIDDEN if g != "all" and hide_groups else pct(r["n"], r["tested"])
+        shown = privacy.HIDDEN if g != "all" and hide_groups else privacy.pct(r["n"], r["tested"])
         col.metric(f"{'All' if g == 'all' else g}: IgG < {threshold:g} g/L", shown)
     st.caption(
         f"Patients with at least one IgG value below {threshold:g} g/L after the first dose, of those "
@@ -284,11 +275,11 @@ else:
     tiles = st.columns(3)
     tiles[0].metric("Patients scanned", privacy.count(mri["scanned_patients"]))
     tiles[1].metric(
-        "With new T2 lesions", pct(mri["new_t2_patients"], mri["scanned_patients"]),
+        "With new T2 lesions", privacy.pct(mri["new_t2_patients"], mri["scanned_patients"]),
         help="Patients with ≥ 1 new/enlarging T2 lesion on a scan after the first dose, of those scanned.",
     )
     tiles[2].metric(
-        "With Gd-enhancing lesions", pct(mri["gd_patients"], mri["scanned_patients"]),
+        "With Gd-enhancing lesions", privacy.pct(mri["gd_patients"], mri["scanned_patients"]),
         help="Patients with ≥ 1 Gd-enhancing lesion on a scan after the first dose, of those scanned.",
     )
     outcomes = data.run("patient_outcome", f)
@@ -304,15 +295,15 @@ else:
                 for d in [scanned[scanned["subtype"] == g]]
                 if len(d)
             ]
-            hide = breakdown_hidden([(n, total) for _, n, total in counts])
+            hide = privacy.breakdown_hidden([(n, total) for _, n, total in counts])
             rows += [{
                 "subtype": g, "measure": measure, "patients": n, "scanned": total,
-                "pct": None if hide else 100 * n / total, "label": HIDDEN if hide else pct(n, total),
+                "pct": None if hide else 100 * n / total, "label": privacy.HIDDEN if hide else privacy.pct(n, total),
             } for g, n, total in counts]
         activity = pd.DataFrame(rows)
         hidden = (
             f" A measure whose per-subtype breakdown has a count below {k} is hidden in the shared view."
-            if activity["label"].eq(HIDDEN).any() else ""
+            if activity["label"].eq(privacy.HIDDEN).any() else ""
         )
         fig = px.bar(
             activity.dropna(subset=["pct"]), x="measure", y="pct", color="subtype", barmode="group",
@@ -327,7 +318,7 @@ else:
         table = activity.drop(columns=["label", "pct"]).assign(share=activity["label"])
         if viewer:
             table["patients"] = [
-                HIDDEN if label == HIDDEN else privacy.count(n)
+                privacy.HIDDEN if label == privacy.HIDDEN else privacy.count(n)
                 for n, label in zip(table["patients"], activity["label"])
             ]
             table["scanned"] = table["scanned"].map(privacy.count)

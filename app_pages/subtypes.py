@@ -6,7 +6,6 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from analysis.stats import mean_ci, rate
-from analysis.table1 import suppressed
 from ui import data, privacy
 from ui.components import MAX_PATIENTS_DRAWN, chart, header, sample_patients
 from ui.settings import min_count
@@ -28,28 +27,6 @@ counts = counts.set_index("subtype")
 has_mri, has_labs = s["neda3"] is not None, s["igg_low"] is not None
 
 
-def hidden_in(values: dict[str, tuple[int, int | None]]) -> dict[str, str]:
-    """Which groups' counts of one outcome viewer mode hides (small, complement or secondary)."""
-    hidden = suppressed({g: v for g, v in values.items() if g != "All"}, privacy.small)
-    n, total = values["All"]
-    if privacy.small(n) or (total is not None and privacy.small(total - n)):
-        hidden["All"] = "small" if privacy.small(n) else "complement"
-    return hidden
-
-
-def share(n: int, total: int, hidden: str | None) -> str:
-    """'n of N (x %)', or what viewer mode may say instead."""
-    if not total:
-        return "n/a"
-    if hidden == "small":
-        return f"< {k} of {privacy.count(total)}"
-    if hidden == "complement":
-        return f"≥ {total - k + 1} of {privacy.count(total)}"
-    if hidden == "secondary":
-        return "hidden"
-    return f"{n:,} of {total:,} ({100 * n / total:.1f} %)"
-
-
 singles = [g for g in order if by_subtype[g] == 1]
 if singles:
     st.info(
@@ -65,29 +42,28 @@ if not has_mri:
 if not has_labs:
     st.info("This dataset has no labs table: low IgG is not available.", icon=":material/info:")
 
-size_hidden = hidden_in({g: (sizes[g], None) for g in groups})
+size_hidden = privacy.suppress({g: (sizes[g], None) for g in groups})
 relapsed = s["relapses"]["patients_with_relapse"]
 edss = s["edss_change"]
 neda = s["neda3"] or {}
 igg = s["igg_low"] or {}
 hide = {
     "patients": size_hidden,
-    "free": hidden_in({g: (sizes[g] - relapsed[key_of[g]], sizes[g]) for g in groups}),
-    "relapses": hidden_in({g: (int(counts.at[g, "relapses"]), None) for g in groups}),
-    "edss_n": hidden_in({g: (edss[key_of[g]]["n"], None) for g in groups}),
-    "neda": hidden_in({g: (neda[key_of[g]]["neda"], neda[key_of[g]]["evaluable"]) for g in groups})
+    "free": privacy.suppress({g: (sizes[g] - relapsed[key_of[g]], sizes[g]) for g in groups}),
+    "relapses": privacy.suppress({g: (int(counts.at[g, "relapses"]), None) for g in groups}),
+    "edss_n": privacy.suppress({g: (edss[key_of[g]]["n"], None) for g in groups}),
+    "neda": privacy.suppress({g: (neda[key_of[g]]["neda"], neda[key_of[g]]["evaluable"]) for g in groups})
     if neda
     else {},
-    "igg": hidden_in({g: (igg[key_of[g]]["n"], igg[key_of[g]]["tested"]) for g in groups})
+    "igg": privacy.suppress({g: (igg[key_of[g]]["n"], igg[key_of[g]]["tested"]) for g in groups})
     if igg
     else {},
-    "events": hidden_in({g: (int(counts.at[g, "adverse_events"]), None) for g in groups}),
+    "events": privacy.suppress({g: (int(counts.at[g, "adverse_events"]), None) for g in groups}),
 }
 
 
 def shown_count(what: str, g: str, n: int) -> str:
-    status = hide[what].get(g)
-    return privacy.count(n) if status != "secondary" else "hidden"
+    return privacy.shown(n, hide[what].get(g))
 
 
 left, right = st.columns([1, 3], gap="large")
@@ -168,18 +144,18 @@ with right:
         g_neda, g_igg = neda.get(key), igg.get(key)
         cells[g] = {
             "Patients": shown_count("patients", g, n),
-            "Relapse-free, n of N (%)": share(n - relapsed[key], n, hide["free"].get(g)),
+            "Relapse-free, n of N (%)": privacy.share(n - relapsed[key], n, hide["free"].get(g)),
             "ARR, relapses / patient-year (95 % CI)": arr_text,
             "EDSS change, mean (95 % CI)": edss_text,
             "NEDA-3, n of evaluable (%)": (
                 "n/a (no MRI table)"
                 if g_neda is None
-                else share(g_neda["neda"], g_neda["evaluable"], hide["neda"].get(g))
+                else privacy.share(g_neda["neda"], g_neda["evaluable"], hide["neda"].get(g))
             ),
             f"Low IgG < {f.igg_threshold:g} g/L, n of tested (%)": (
                 "n/a (no labs table)"
                 if g_igg is None
-                else share(g_igg["n"], g_igg["tested"], hide["igg"].get(g))
+                else privacy.share(g_igg["n"], g_igg["tested"], hide["igg"].get(g))
             ),
             "Adverse events · per 1,000 doses (95 % CI)": ae_text,
         }
@@ -422,7 +398,7 @@ if privacy.viewer():
     behind["patients"] = [shown_count("patients", g, by_subtype[g]) for g in order]
     for kind in MARKERS:
         n = per_kind[kind]
-        kind_hidden = suppressed({g: (int(n[g]), None) for g in order}, privacy.small)
+        kind_hidden = privacy.suppress({g: (int(n[g]), None) for g in order})
         behind[kind] = [
             "hidden" if kind_hidden.get(g) == "secondary" else privacy.count(int(n[g]))
             for g in order

@@ -9,30 +9,13 @@ from plotly.subplots import make_subplots
 
 from analysis.engagement import TERTILES, tertile_outcomes
 from ui import data, privacy
-from ui.components import chart, fmt, header, pct
+from ui.components import chart, fmt, header
 from ui.settings import min_count
 from ui.theme import CHANNEL_COLOURS, EXTRA_COLOURS, style
 
 TERTILE_COLOURS = {"Low": "#D9C6E0", "Middle": "#B58BC4", "High": "#7B4B94"}
 CHANNEL_NAMES = {"skype": "Skype", "whatsapp": "WhatsApp"}
-HIDDEN = "hidden"
 
-
-def suppressed(counts: pd.Series, groups: pd.Series) -> pd.Series:
-    """Viewer mode: the cells to hide — small counts, and in a group with exactly one of them also the
-    group's smallest other non-zero cell, so that the group total shown in a tile cannot reveal it."""
-    hide = counts.map(privacy.small).astype(bool)
-    for idx in counts.groupby(groups).groups.values():
-        if hide[idx].sum() == 1:
-            others = counts[idx][~hide[idx] & (counts[idx] > 0)]
-            if len(others):
-                hide[others.idxmin()] = True
-    return hide
-
-
-def shown(counts: pd.Series, hide: pd.Series) -> list[str]:
-    """Counts as displayed: '< k' for small ones, 'hidden' for the ones hidden to protect them."""
-    return [privacy.count(n) if privacy.small(n) or not h else HIDDEN for n, h in zip(counts, hide)]
 
 f, s = header(
     "Virtual care",
@@ -61,7 +44,7 @@ engaged = int((per_patient["contacts"] > 0).sum())
 tiles = st.columns(2 + len(channels))
 tiles[0].metric("Contacts", privacy.count(total_contacts),
                 help="Contacts from the first-dose day to last follow-up, selected patients.")
-tiles[1].metric("Patients with a contact", pct(engaged, n_selected))
+tiles[1].metric("Patients with a contact", privacy.pct(engaged, n_selected))
 for col, c in zip(tiles[2:], channels):
     channel_total = int(monthly.loc[monthly["channel"] == c, "contacts"].sum())
     col.metric(f"{channel_name[c]} contacts", privacy.count(channel_total))
@@ -74,7 +57,7 @@ for c in channels:
     for i, name in enumerate(kinds):
         series_colour[name] = channel_colour[c]
         series_pattern[name] = ["", "/", ".", "x", "-"][i % 5]
-hide = suppressed(monthly["contacts"], monthly["channel"])
+hide = privacy.suppress_cells(monthly["contacts"], monthly["channel"])
 plotted = monthly[~hide]
 fig = px.bar(
     plotted, x="month", y="contacts", color="series", pattern_shape="series",
@@ -86,7 +69,7 @@ fig.update_layout(barmode="stack", bargap=0.1)
 fig.update_traces(hovertemplate="%{x|%b %Y}<br>%{y} contacts<extra>%{fullData.name}</extra>")
 table = monthly.assign(month=monthly["month"].dt.strftime("%Y-%m")).drop(columns=["series"])
 if viewer:
-    table["contacts"] = shown(table["contacts"], hide)
+    table["contacts"] = privacy.shown_cells(table["contacts"], hide)
     table["patients"] = table["patients"].map(privacy.count)
 hidden = (
     "" if len(plotted) == len(monthly)
@@ -111,7 +94,7 @@ labels = {
     for b in range(0, int(bins["bin"].max()) + 1, width)
 }
 bins["contacts"] = bins["bin"].map(labels)
-hide = suppressed(bins["patients"], bins["channel"])
+hide = privacy.suppress_cells(bins["patients"], bins["channel"])
 plotted = bins[~hide]
 fig = go.Figure()
 for c in channels:
@@ -125,7 +108,7 @@ fig.update_layout(barmode="group", bargap=0.15, xaxis_title="Contacts per patien
 fig.update_xaxes(type="category", categoryorder="array", categoryarray=list(labels.values()))
 table = bins[["channel", "contacts", "patients"]].rename(columns={"contacts": "contacts_per_patient"})
 if viewer:
-    table["patients"] = shown(table["patients"], hide)
+    table["patients"] = privacy.shown_cells(table["patients"], hide)
 hidden = (
     "" if len(plotted) == len(bins)
     else f" Bins with fewer than {k} patients (and one more per channel where needed) are hidden."
@@ -148,13 +131,11 @@ by_tertile["label"] = [
     f"{t}<br>(n = {privacy.count(n)})" for t, n in zip(by_tertile["tertile"], by_tertile["patients"])
 ]
 # one hidden tertile would follow from the overall figure (shown on other pages): hide all three
-relapse_hidden = [any(
-    privacy.small(r) or privacy.small(n - r)
-    for r, n in zip(by_tertile["relapse_free"], by_tertile["patients"])
+relapse_hidden = [privacy.breakdown_hidden(
+    list(zip(by_tertile["relapse_free"], by_tertile["patients"]))
 )] * len(by_tertile)
-ae_hidden = [any(
-    privacy.small(a) or privacy.small(n - a)
-    for a, n in zip(by_tertile["patients_with_ae"], by_tertile["patients"])
+ae_hidden = [privacy.breakdown_hidden(
+    list(zip(by_tertile["patients_with_ae"], by_tertile["patients"]))
 )] * len(by_tertile)
 edss_hidden = by_tertile["edss_n"].map(privacy.small)
 colours = [TERTILE_COLOURS.get(t, "#999999") for t in by_tertile["tertile"]]
@@ -166,7 +147,7 @@ fig.add_bar(
     x=by_tertile["label"], y=by_tertile["relapse_free_pct"].mask(relapse_hidden), marker_color=colours,
     text=[fmt(None if h else p, 1, " %") for p, h in zip(by_tertile["relapse_free_pct"], relapse_hidden)],
     customdata=[
-        [HIDDEN if h else pct(r, n)]
+        [privacy.HIDDEN if h else privacy.pct(r, n)]
         for r, n, h in zip(by_tertile["relapse_free"], by_tertile["patients"], relapse_hidden)
     ],
     textposition="inside", textangle=0, row=1, col=1, showlegend=False,
@@ -191,7 +172,7 @@ fig.add_bar(
     x=by_tertile["label"], y=by_tertile["patients_with_ae_pct"].mask(ae_hidden), marker_color=colours,
     text=[fmt(None if h else p, 1, " %") for p, h in zip(by_tertile["patients_with_ae_pct"], ae_hidden)],
     customdata=[
-        [HIDDEN if h else pct(a, n)]
+        [privacy.HIDDEN if h else privacy.pct(a, n)]
         for a, n, h in zip(by_tertile["patients_with_ae"], by_tertile["patients"], ae_hidden)
     ],
     textposition="outside", textangle=0, cliponaxis=False, row=1, col=3, showlegend=False,
@@ -215,7 +196,7 @@ table = pd.DataFrame({
     "patients": by_tertile["patients"].map(privacy.count) if viewer else by_tertile["patients"],
     "contacts_per_month": [rate_range.get(t, "no follow-up time") for t in by_tertile["tertile"]],
     "relapse_free": [
-        HIDDEN if h else pct(r, n)
+        privacy.HIDDEN if h else privacy.pct(r, n)
         for r, n, h in zip(by_tertile["relapse_free"], by_tertile["patients"], relapse_hidden)
     ],
     "edss_n": by_tertile["edss_n"].map(privacy.count) if viewer else by_tertile["edss_n"],
@@ -225,7 +206,7 @@ table = pd.DataFrame({
         for lo, hi, h in zip(by_tertile["edss_change_ci_low"], by_tertile["edss_change_ci_high"], edss_hidden)
     ],
     "patients_with_ae": [
-        HIDDEN if h else pct(a, n)
+        privacy.HIDDEN if h else privacy.pct(a, n)
         for a, n, h in zip(by_tertile["patients_with_ae"], by_tertile["patients"], ae_hidden)
     ],
 })

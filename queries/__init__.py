@@ -3,12 +3,11 @@
 from pathlib import Path
 
 from queries.dataset import Dataset, DatasetError
-from queries.filters import DEFAULT_IGG_THRESHOLD, FILTER_NAMES, Filters
+from queries.filters import DEFAULT_IGG_THRESHOLD, Filters
 from queries.summary import subtype_order, summary
 
 __all__ = [
     "DEFAULT_IGG_THRESHOLD",
-    "FILTER_NAMES",
     "Dataset",
     "DatasetError",
     "Filters",

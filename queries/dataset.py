@@ -8,11 +8,14 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from queries.contract import DUCKDB_TYPES, TABLES
+from queries.contract import DAYS_PER_MONTH, DAYS_PER_YEAR, DUCKDB_TYPES, TABLES
 from queries.filters import Filters
 
 SQL_DIR = Path(__file__).parent / "sql"
-SETUP = ("patient_facts", "engagement_facts", "selected_patients", "patient_outcomes")
+# run in this order when a dataset is opened: the contract's constants, then the per-patient tables
+# and the selection macro every query starts from
+SETUP = ("contract_constants", "contract_macros", "patient_facts", "engagement_facts", "selected_patients")
+CONSTANTS = {"days_per_month": DAYS_PER_MONTH, "days_per_year": DAYS_PER_YEAR}
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -146,7 +149,8 @@ class Dataset:
         attach(self._con, self.location, s3)
         self._create_views()
         for statement in SETUP:
-            self._con.execute(sql_text(statement))
+            params = {k: v for k, v in CONSTANTS.items() if k in sql_params(statement)}
+            self._con.execute(sql_text(statement), params)
 
     def _create_views(self) -> None:
         if self.location.kind == "folder" and not Path(self.location.text).is_dir():
@@ -168,8 +172,9 @@ class Dataset:
         return column in self.columns.get(table, set())
 
     def run(self, name: str, filters: Filters | None = None, **params: object) -> pd.DataFrame:
-        """Run queries/sql/<name>.sql with the filters and extra named parameters."""
-        values = (filters or Filters()).params() | params
+        """Run queries/sql/<name>.sql with the filters (bound as one struct, $filters) and extra
+        named parameters."""
+        values = {"filters": (filters or Filters()).params()} | params
         wanted = sql_params(name)
         missing = wanted - values.keys()
         if missing:

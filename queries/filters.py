@@ -1,4 +1,6 @@
-"""The patient selection every query honours."""
+"""The patient selection every query honours: one struct parameter, $filters, read by the
+selected_patients macro (queries/sql/selected_patients.sql). A new filter is a field here and a line
+there."""
 
 from dataclasses import asdict, dataclass, field, fields
 
@@ -27,7 +29,7 @@ class Filters:
                 object.__setattr__(self, name, tuple(value))
 
     def params(self) -> dict[str, object]:
-        """The filters as SQL parameters (lists for the sets)."""
+        """The filters as the $filters struct every query binds (lists for the sets)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     def echo(self) -> dict[str, object]:
@@ -40,5 +42,3 @@ class Filters:
             getattr(self, f.name) is not None for f in fields(self) if f.name != "igg_threshold"
         )
 
-
-FILTER_NAMES = tuple(f.name for f in fields(Filters))

@@ -1,4 +1,4 @@
-"""Kaplan–Meier plot tables (analysis/survival.py) equal lifelines' fit; the viewer cut is right."""
+"""Kaplan–Meier plot tables (analysis/survival.py) equal lifelines' fit (viewer cut: test_privacy.py)."""
 
 from pathlib import Path
 
@@ -73,25 +73,6 @@ def test_relapse_on_first_dose_day_is_an_event_at_time_zero():
     assert c.points["months"].iloc[0] == 0.0
     assert_allclose(c.points["s"].iloc[0], 2 / 3)
     assert c.points["events"].iloc[0] == 1
-
-
-def test_viewer_cut_ends_the_curve_where_fewer_than_k_are_at_risk():
-    # times 1..8: at risk at t is the number of times ≥ t, so ≥ 5 up to t = 4 (times 4..8)
-    months = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])
-    event = pd.Series([True, False, True, False, True, False, False, False])
-
-    c = survival.cut(survival.curve("x", months, event), k=5)
-
-    assert c.cut_at == 4.0
-    assert c.end == 4.0
-    assert c.points["at_risk"].min() >= 5
-    assert c.censors["months"].max() <= 4.0
-
-
-def test_viewer_cut_hides_a_group_smaller_than_k():
-    c = survival.cut(survival.curve("x", pd.Series([1.0, 2.0, 3.0]), pd.Series([True] * 3)), k=5)
-
-    assert c.points.empty and c.censors.empty
 
 
 def test_empty_group_gives_an_empty_curve():

@@ -17,10 +17,9 @@ from analysis.table1 import (
     CHI2_YATES,
     FISHER,
     KRUSKAL,
-    format_table,
-    suppressed,
     table1,
 )
+from ui.table1 import format_table
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 ORDER = ["RRMS", "SPMS", "NMOSD"]
@@ -194,23 +193,6 @@ def test_absent_optional_columns_are_omitted_with_a_note():
     assert "disease_duration_years" not in columns and "prior_treatments" not in columns
     assert any("Disease duration" in n and "row omitted" in n for n in notes)
     assert any("Prior treatments" in n for n in notes)
-
-
-def test_viewer_mode_hides_small_counts_and_a_derivable_partner():
-    def small(n):
-        return 0 < n < 5
-
-    # female counts A 3 of 10 (small), B 12 of 20, C 9 of 12 (complement 3 small)
-    assert suppressed({"A": (3, 10), "B": (12, 20), "C": (9, 12)}, small) == {
-        "A": "small",
-        "C": "complement",
-    }
-    # a single hidden count gets a partner, preferring one that is not 0 or its total
-    assert suppressed({"A": (2, 10), "B": (0, 20), "C": (9, 30)}, small) == {
-        "A": "small",
-        "C": "secondary",
-    }
-    assert suppressed({"A": (6, 20), "B": (7, 20)}, small) == {}
 
 
 def test_format_table_in_viewer_mode_shows_less_than_k():

@@ -184,14 +184,3 @@ def fmt_p(p: float | None, f: Filters | None = None) -> str:
         text = f"p = {p:.3f}"
     f = f or shared_filters.current()
     return f"{text} (exploratory — subgroup)" if f.is_narrowed() and p is not None else text
-
-
-def pct(n: int | None, total: int | None) -> str:
-    """'n/N (x %)'; in viewer mode, when n or its complement is small, neither n nor the % is shown."""
-    if not total:
-        return "n/a"
-    if privacy.small(n):
-        return f"{privacy.count(n)} of {privacy.count(total)}"
-    if privacy.small(total - (n or 0)):
-        return f"≥ {total - privacy.min_count() + 1} of {privacy.count(total)}"
-    return f"{n}/{total} ({100 * n / total:.1f} %)"

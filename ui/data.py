@@ -7,12 +7,19 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from analysis import figures
 from queries import Dataset, Filters, summary as _summary_of
 from queries.dataset import parse_location
 from ui.settings import data_location, motherduck_token, s3_credentials
 
 
 REMOTE_REFRESH_S = 600
+# Every call a page makes: a name, and a plain function of the open dataset, the filters and
+# parameters (queries/ and analysis/), so that the benchmark replays exactly what the pages read.
+CALLS = {
+    "run": lambda ds, filters, name, **params: ds.run(name, filters, **params),
+    "summary": _summary_of,
+} | figures.CALLS
 
 
 def signature(location: str) -> str:
@@ -37,7 +44,7 @@ def _dataset(location: str, version: str) -> Dataset:
 
 def current() -> tuple[str, str]:
     """The active dataset location and its version key."""
-    location = st.session_state.get("data_location") or data_location()
+    location = data_location()
     return location, signature(location)
 
 
@@ -46,24 +53,25 @@ def dataset() -> Dataset:
     return _dataset(*current())
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
-def _run(location: str, version: str, name: str, filters: Filters, params: tuple) -> pd.DataFrame:
-    return _dataset(location, version).run(name, filters, **dict(params))
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _call(location: str, version: str, kind: str, filters: Filters, params: tuple) -> object:
+    return CALLS[kind](_dataset(location, version), filters, **dict(params))
+
+
+def call(kind: str, filters: Filters | None = None, **params: object) -> object:
+    """One data-layer call (CALLS) on the active dataset, cached by dataset version, filters and
+    parameters: every page reads its rows through here."""
+    return _call(*current(), kind, filters or Filters(), tuple(sorted(params.items())))
 
 
 def run(name: str, filters: Filters | None = None, **params: object) -> pd.DataFrame:
-    """queries/sql/<name>.sql on the active dataset, cached by dataset version, filters and params."""
-    return _run(*current(), name, filters or Filters(), tuple(sorted(params.items())))
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _summary(location: str, version: str, filters: Filters) -> dict:
-    return _summary_of(_dataset(location, version), filters)
+    """queries/sql/<name>.sql on the active dataset (cached)."""
+    return call("run", filters, name=name, **params)
 
 
 def summary(filters: Filters | None = None) -> dict:
     """The summary.json of the active dataset for the filters (cached)."""
-    return _summary(*current(), filters or Filters())
+    return call("summary", filters)
 
 
 def has(table: str, column: str | None = None) -> bool:

@@ -1,12 +1,8 @@
 -- One row per (term, relation, grade, serious) among adverse events inside the selected patients' windows:
 -- the number of events.
--- $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min, $age_max.
+-- $filters: the selection (one struct, see selected_patients.sql).
 with selected as (
-    select *
-    from selected_patients(
-        $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min,
-        $age_max
-    )
+    select * from selected_patients($filters)
 ),
 final as (
     select a.term, a.relation, a.grade, a.serious, count(*) as events

@@ -1,13 +1,8 @@
 -- One row per adverse event inside a selected patient's window: the event, its patient, and the days
 -- since the patient's last infusion on or before the onset (inside the window; null when none).
--- $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min, $age_max:
--- the selection.
+-- $filters: the selection (one struct, see selected_patients.sql).
 with selected as (
-    select *
-    from selected_patients(
-        $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min,
-        $age_max
-    )
+    select * from selected_patients($filters)
 ),
 events as (
     select a.*, s.subtype, s.first_dose_date

@@ -1,11 +1,8 @@
 -- One row per number of attacks k >= 1: how many selected patients had exactly k relapses in their window.
--- $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min, $age_max.
+-- $filters: the selection (one struct, see selected_patients.sql).
 with outcomes as (
     select *
-    from patient_outcomes(
-        $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min,
-        $age_max, null
-    )
+    from selected_patients($filters)
 ),
 final as (
     select relapses as attacks, count(*) as patients

@@ -1,13 +1,9 @@
 -- One row per EDSS value of a selected patient over time: the baseline (patients.baseline_edss) at month 0,
 -- then each follow-up assessment inside the window (assessment_date > first_dose_date and
--- <= last_followup_date) at its months since the first dose (days / 30.4375).
--- $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min, $age_max.
+-- <= last_followup_date) at its months since the first dose (months(): days / the contract's days per month).
+-- $filters: the selection (one struct, see selected_patients.sql).
 with selected as (
-    select *
-    from selected_patients(
-        $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min,
-        $age_max
-    )
+    select * from selected_patients($filters)
 ),
 baseline as (
     select s.patient_id, s.subtype, 0.0 as months, s.baseline_edss as edss, true as baseline
@@ -17,7 +13,7 @@ follow_up as (
     select
         s.patient_id,
         s.subtype,
-        (e.assessment_date - s.first_dose_date) / 30.4375 as months,
+        months(e.assessment_date - s.first_dose_date) as months,
         e.edss,
         false as baseline
     from edss e

@@ -1,13 +1,8 @@
 -- One row per calendar month × channel × kind: virtual-care contacts of the selected patients inside
 -- their windows (first-dose day to last follow-up, inclusive).
--- $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min, $age_max:
--- the selection.
+-- $filters: the selection (one struct, see selected_patients.sql).
 with selected as (
-    select *
-    from selected_patients(
-        $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min,
-        $age_max
-    )
+    select * from selected_patients($filters)
 ),
 final as (
     -- engagement_facts has one row per patient, month, channel and kind: count(*) counts patients

@@ -1,13 +1,8 @@
 -- One row per selected patient × channel (every channel of the dataset, zeros included): the patient's
 -- virtual-care contacts on that channel inside the window.
--- $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min, $age_max:
--- the selection.
+-- $filters: the selection (one struct, see selected_patients.sql).
 with selected as (
-    select *
-    from selected_patients(
-        $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min,
-        $age_max
-    )
+    select * from selected_patients($filters)
 ),
 channels as (
     select distinct channel from engagement_facts

@@ -1,13 +1,8 @@
 -- One row per selected patient: virtual-care contacts inside the window (first-dose day to last
 -- follow-up, inclusive) in total, and contacts per month of follow-up (null with zero follow-up).
--- $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min, $age_max:
--- the selection.
+-- $filters: the selection (one struct, see selected_patients.sql).
 with selected as (
-    select *
-    from selected_patients(
-        $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min,
-        $age_max
-    )
+    select * from selected_patients($filters)
 ),
 per_patient as (
     select e.patient_id, sum(e.contacts) as contacts

@@ -1,13 +1,9 @@
 -- One row per group of selected patients (subtype = null is the whole selection): the counts and sums
 -- behind every summary figure.
--- $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min, $age_max:
--- the selection; $igg_threshold: g/L.
+-- $filters: the selection (one struct, see selected_patients.sql).
 with outcomes as (
     select *
-    from patient_outcomes(
-        $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min,
-        $age_max, $igg_threshold
-    )
+    from selected_patients($filters)
 ),
 final as (
     select

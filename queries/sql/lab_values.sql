@@ -1,13 +1,8 @@
 -- One row per laboratory value of one test inside a selected patient's window (after the first-dose
 -- day, up to last follow-up): the value and the months since first dose.
--- $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min, $age_max:
--- the selection; $test: the lab test (e.g. 'IgG', 'platelets').
+-- $filters: the selection (one struct, see selected_patients.sql); $test: the lab test (e.g. 'IgG', 'platelets').
 with selected as (
-    select *
-    from selected_patients(
-        $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min,
-        $age_max
-    )
+    select * from selected_patients($filters)
 ),
 final as (
     select
@@ -15,7 +10,7 @@ final as (
         s.subtype,
         l.test,
         l.sample_date,
-        (l.sample_date - s.first_dose_date) / 30.4375 as months,
+        months(l.sample_date - s.first_dose_date) as months,
         l.value,
         l.unit
     from labs l

@@ -1,20 +1,15 @@
 -- One row per MRI scan inside a selected patient's window (after the first-dose day, up to last
 -- follow-up): lesion counts and the months since first dose.
--- $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min, $age_max:
--- the selection.
+-- $filters: the selection (one struct, see selected_patients.sql).
 with selected as (
-    select *
-    from selected_patients(
-        $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min,
-        $age_max
-    )
+    select * from selected_patients($filters)
 ),
 final as (
     select
         m.patient_id,
         s.subtype,
         m.scan_date,
-        (m.scan_date - s.first_dose_date) / 30.4375 as months,
+        months(m.scan_date - s.first_dose_date) as months,
         m.new_t2_lesions,
         m.gd_enhancing_lesions
     from mri m

@@ -7,8 +7,8 @@ with windows as (
     select
         *,
         (last_followup_date - first_dose_date) as followup_days,
-        (last_followup_date - first_dose_date) / 30.4375 as followup_months,
-        (last_followup_date - first_dose_date) / 365.25 as patient_years
+        months(last_followup_date - first_dose_date) as followup_months,
+        years(last_followup_date - first_dose_date) as patient_years
     from patients
 ),
 dose_counts as (
@@ -66,7 +66,7 @@ joined as (
         coalesce(d.doses, 0) as doses,
         coalesce(r.relapses, 0) as relapses,
         r.first_relapse_date,
-        (coalesce(r.first_relapse_date, w.last_followup_date) - w.first_dose_date) / 30.4375
+        months(coalesce(r.first_relapse_date, w.last_followup_date) - w.first_dose_date)
             as rfs_months,
         r.first_relapse_date is not null as rfs_event,
         e.edss_last,

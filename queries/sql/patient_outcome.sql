@@ -1,9 +1,5 @@
 -- One row per selected patient: the patient's outcomes (relapse-free time, EDSS change, MRI, IgG, AEs).
--- $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min, $age_max:
--- the selection; $igg_threshold: g/L.
+-- $filters: the selection (one struct, see selected_patients.sql).
 select *
-from patient_outcomes(
-    $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min,
-    $age_max, $igg_threshold
-)
+from selected_patients($filters)
 order by subtype, patient_id

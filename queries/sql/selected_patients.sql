@@ -1,18 +1,29 @@
 -- Table macro, one row per selected patient: the patients row plus follow-up, dose count and the other
--- per-patient facts of patient_facts (built when the dataset is opened).
--- followup_min, followup_max: follow-up months; doses_min, doses_max: infusions inside the window;
--- subtypes, sexes, sites: lists (null = all); age_min, age_max: age at first dose. Bounds are inclusive.
-create or replace macro selected_patients(
-    followup_min, followup_max, doses_min, doses_max, subtypes, sexes, sites, age_min, age_max
-) as table
-select *
+-- per-patient facts of patient_facts (built when the dataset is opened), and whether the patient had
+-- an IgG value (igg_tested) and one below the threshold (igg_low) inside the window.
+-- filters: the selection as one struct (queries.filters.Filters): followup_min, followup_max (months),
+-- doses_min, doses_max (infusions inside the window), subtypes, sexes, sites (lists), age_min, age_max
+-- (age at first dose), igg_threshold (g/L); null = no bound, bounds inclusive. A new filter is a new
+-- field of Filters and one more line here.
+create or replace macro selected_patients(filters) as table
+select
+    * exclude (igg_min),
+    igg_min is not null as igg_tested,
+    igg_min < struct_extract(filters, 'igg_threshold') as igg_low
 from patient_facts
-where (followup_min is null or followup_months >= followup_min)
-  and (followup_max is null or followup_months <= followup_max)
-  and (doses_min is null or doses >= doses_min)
-  and (doses_max is null or doses <= doses_max)
-  and (subtypes is null or coalesce(list_contains(subtypes, subtype), false))
-  and (sexes is null or coalesce(list_contains(sexes, sex), false))
-  and (sites is null or coalesce(list_contains(sites, site), false))
-  and (age_min is null or age_at_first_dose >= age_min)
-  and (age_max is null or age_at_first_dose <= age_max)
+where (struct_extract(filters, 'followup_min') is null
+       or followup_months >= struct_extract(filters, 'followup_min'))
+  and (struct_extract(filters, 'followup_max') is null
+       or followup_months <= struct_extract(filters, 'followup_max'))
+  and (struct_extract(filters, 'doses_min') is null or doses >= struct_extract(filters, 'doses_min'))
+  and (struct_extract(filters, 'doses_max') is null or doses <= struct_extract(filters, 'doses_max'))
+  and (struct_extract(filters, 'subtypes') is null
+       or coalesce(list_contains(struct_extract(filters, 'subtypes'), subtype), false))
+  and (struct_extract(filters, 'sexes') is null
+       or coalesce(list_contains(struct_extract(filters, 'sexes'), sex), false))
+  and (struct_extract(filters, 'sites') is null
+       or coalesce(list_contains(struct_extract(filters, 'sites'), site), false))
+  and (struct_extract(filters, 'age_min') is null
+       or age_at_first_dose >= struct_extract(filters, 'age_min'))
+  and (struct_extract(filters, 'age_max') is null
+       or age_at_first_dose <= struct_extract(filters, 'age_max'))

@@ -1,14 +1,10 @@
 -- One row per event of a selected patient inside the window: an infusion, a relapse, an adverse event or an
 -- active MRI scan (>= 1 new T2 or Gd-enhancing lesion), with its months since the first dose and a detail.
--- $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min, $age_max;
+-- $filters: the selection (one struct, see selected_patients.sql).
 -- $max_patients: at most this many patients, the first by sha256 of their id (the sample the charts draw).
 -- Windows per the contract: infusions, relapses, adverse events on or after the first dose; scans after it.
 with selected as (
-    select *
-    from selected_patients(
-        $followup_min, $followup_max, $doses_min, $doses_max, $subtypes, $sexes, $sites, $age_min,
-        $age_max
-    )
+    select * from selected_patients($filters)
     order by sha256(patient_id)
     limit $max_patients
 ),
@@ -52,7 +48,7 @@ final as (
         s.patient_id,
         s.subtype,
         e.kind,
-        (e.event_date - s.first_dose_date) / 30.4375 as months,
+        months(e.event_date - s.first_dose_date) as months,
         e.detail
     from events e
     join selected s using (patient_id)

@@ -1,0 +1,47 @@
+"""The rows behind the pages' figures that need statistics on top of a query: each a function of the
+open dataset, the filters and parameters, returning at most a few hundred rows to draw.
+
+`CALLS` names them for ui.data, which caches them, and for the benchmark, which replays them.
+"""
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from analysis import survival
+from analysis.stats import mean_ci_of
+from analysis.table1 import VARIABLES, Row, table1
+from queries import Dataset, Filters, subtype_order
+
+
+def table_one(ds: Dataset, filters: Filters) -> tuple[list[Row], list[str]]:
+    """Table 1 rows with their between-group tests, and the notes to show, for the selection."""
+    patients = ds.run("baseline_characteristics", filters)
+    order = subtype_order(patients["subtype"].dropna().unique())
+    available = {v.column for v in VARIABLES if not v.optional or ds.has("patients", v.column)}
+    return table1(patients, order, available)
+
+
+def km_curves(ds: Dataset, filters: Filters, by_subtype: bool = True) -> list[survival.Curve]:
+    """Kaplan–Meier curves of relapse-free time: one per subtype (contract order) or one pooled."""
+    times = ds.run("relapse_free_time", filters)
+    order = subtype_order(times["subtype"].dropna().unique())
+    return survival.curves(times, order if by_subtype else None)
+
+
+def mean_change_ci(ds: Dataset, filters: Filters) -> pd.DataFrame:
+    """One row per group ('all' and each subtype): n, mean and t-based 95 % CI of the EDSS change."""
+    stats = ds.run("edss_change_by_subtype", filters)
+    rows = []
+    for r in stats.itertuples():
+        ci = mean_ci_of(int(r.n), r.mean, r.sd)
+        rows.append({"group": "all" if r.subtype is None or pd.isna(r.subtype) else r.subtype,
+                     "n": int(r.n), "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None})
+    return pd.DataFrame(rows, columns=["group", "n", "ci_low", "ci_high"])
+
+
+CALLS: dict[str, Callable] = {
+    "table_one": table_one,
+    "km_curves": km_curves,
+    "mean_change_ci": mean_change_ci,
+}

@@ -1,0 +1,13 @@
+-- One row per patient of a fixed pseudo-random sample of the selected patients (at most $max_patients,
+-- the first by sha256 of their id: the same patients on every run), with their per-patient facts, for
+-- charts that draw one mark per patient; sampled = true when the selection has more patients.
+-- $filters: the selection (one struct, see selected_patients.sql); $max_patients: the sample size.
+with selected as (
+    select * from selected_patients($filters)
+),
+final as (
+    select *, count(*) over () > $max_patients as sampled
+    from selected
+    qualify row_number() over (order by sha256(patient_id)) <= $max_patients
+)
+select * from final order by subtype, patient_id
