@@ -55,6 +55,16 @@ def _allowed(column: Column) -> str:
     return ""
 
 
+def _type_words() -> dict[str, str]:
+    """The contract's type words, with the spellings of true and false that the import reads."""
+    from queries.importer import FALSE, TRUE
+
+    words = dict(TYPE_WORDS)
+    words["boolean"] += (f" (also read as true: {', '.join(sorted(TRUE - {'true'}))}; as false: "
+                         f"{', '.join(sorted(FALSE - {'false'}))}; upper or lower case)")
+    return words
+
+
 def _table_status(table: Table) -> str:
     if not table.required:
         return "optional: may be left out"
@@ -253,7 +263,7 @@ def dictionary_markdown() -> str:
         "",
         "What the types mean:",
         "",
-        *(f"- **{name}**: {words}" for name, words in TYPE_WORDS.items()),
+        *(f"- **{name}**: {words}" for name, words in _type_words().items()),
         "",
         ("A **required** column must be present and filled on every row; an **optional** column "
         "may be missing or have empty cells (the figures that need it then say so). A required "
