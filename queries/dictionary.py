@@ -34,6 +34,7 @@ DICTIONARY_HEADER = (
 )
 LAST_ROW = 1_048_576  # Excel's last row: a drop-down covers every row a user may fill
 REQUIRED_FILL = PatternFill("solid", fgColor="DDEBF7")
+EXAMPLE_FONT = Font(italic=True, color="808080")  # so that example rows are not taken for data
 
 
 def _text(value: object) -> str:
@@ -331,8 +332,11 @@ def _sheet(wb: Workbook, table: Table) -> None:
             # booleans as the drop-down's words; dates as real Excel dates
             shown = _text(value) if column.type == "boolean" else value
             cell = ws.cell(row=r, column=col, value=shown)
+            cell.font = EXAMPLE_FONT
             if column.type == "date":
                 cell.number_format = "yyyy-mm-dd"
+        ws.cell(row=r, column=1).comment = Comment(
+            "Example row (synthetic): replace it with your own data.", "data dictionary")
     for col, column in enumerate(table.columns, start=1):
         if not column.choices:
             continue

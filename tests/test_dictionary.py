@@ -142,6 +142,8 @@ def test_template_dates_are_excel_dates_and_booleans_the_drop_down_words(workboo
 
     assert ws["B2"].is_date and ws["B2"].value.date().isoformat() == "2019-03-04"
     assert [ws[f"{c}3"].value for c in "FGH"] == ["false", "true", "false"]
+    assert ws["A2"].font.italic and "Example row" in ws["A2"].comment.text
+    assert "Rule: required; one of the allowed values." in ws["D1"].comment.text
 
 
 def test_drop_downs_sit_on_the_enumerated_columns_with_the_contract_values(workbook):
@@ -182,6 +184,21 @@ def test_the_template_imports_as_it_is_with_no_problem_and_the_dictionary_sheet_
     assert any("[dictionary]" in note and "ignored" in note for note in result.notes)
     patients = importer.active_location(sets) / "patients.parquet"
     assert patients.exists()
+
+
+def test_a_template_with_its_optional_and_may_be_empty_sheets_left_empty_imports(tmp_path):
+    book = load_workbook(io.BytesIO(template_xlsx()))
+    emptied = [t.name for t in TABLES.values() if not t.required or t.may_be_empty]
+    for name in emptied:
+        book[name].delete_rows(2, 2)
+    book.save(tmp_path / "filled.xlsx")
+
+    result = importer.import_files([tmp_path / "filled.xlsx"], tmp_path / "sets", user="u")
+
+    assert emptied == ["relapses", "edss", "mri", "labs", "adverse_events", "engagement"]
+    assert result.version is not None and result.problems == []
+    summary = summary_json(importer.active_location(tmp_path / "sets"))
+    assert summary["patients"]["total"] == 2 and summary["relapses"]["total"] == 0
 
 
 def test_the_worked_example_gives_the_dashboards_own_figures(imported, markdown):
