@@ -40,6 +40,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from queries.importer import ImportFailed, import_files
 
+    if args.mapping:
+        return cmd_import_mapped(args)
     try:
         result = import_files(args.source, args.to, user=args.user)
     except ImportFailed as exc:
@@ -53,6 +55,69 @@ def cmd_import(args: argparse.Namespace) -> int:
         print("not activated: the dataset has errors (nothing was changed)", file=sys.stderr)
         return 1
     print(f"activated version {result.version} in {args.to}")
+    return 0
+
+
+def _mapped(run, args: argparse.Namespace) -> object | None:
+    """Run a mapped import step; None (after printing why) when the files or the mapping are unusable."""
+    from queries.importer import ImportFailed
+    from queries.mapping import MappingError
+
+    try:
+        return run()
+    except MappingError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+    except ImportFailed as exc:
+        print(f"import failed: {exc}", file=sys.stderr)
+    return None
+
+
+def _print_problems(problems: list, notes: list[str]) -> None:
+    from queries.mapping import problem_lines
+
+    for note in notes:
+        print(note)
+    for line in problem_lines(problems):
+        print(line, file=sys.stderr if line.startswith("error") else sys.stdout)
+
+
+def cmd_import_mapped(args: argparse.Namespace) -> int:
+    from queries.mapping import import_mapped
+
+    result = _mapped(lambda: import_mapped(args.source, args.mapping, args.to, args.user), args)
+    if result is None:
+        return 1
+    _print_problems(result.problems, result.notes)
+    if result.version is None:
+        print("not activated: the dataset has errors (nothing was changed)", file=sys.stderr)
+        return 1
+    print(f"activated version {result.version} in {args.to}")
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from queries.mapping import convert
+
+    result = _mapped(lambda: convert(args.source, args.mapping, args.out), args)
+    if result is None:
+        return 1
+    ok, problems, notes = result
+    _print_problems(problems, notes)
+    if not ok:
+        print(f"not written: the dataset has errors ({args.out} unchanged)", file=sys.stderr)
+        return 1
+    print(f"dataset written to {args.out}")
+    return 0
+
+
+def cmd_suggest_mapping(args: argparse.Namespace) -> int:
+    from queries.readers import read_source_files
+    from queries.suggest import suggest_mapping
+
+    text = _mapped(lambda: suggest_mapping(read_source_files(args.source)), args)
+    if text is None:
+        return 1
+    print(text, end="")
     return 0
 
 
@@ -131,7 +196,33 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--from", dest="source", nargs="+", required=True, metavar="FILES_OR_FOLDER")
     i.add_argument("--to", required=True, metavar="DIR", help="datasets folder holding the versions")
     i.add_argument("--user", default="command line", help="who imports (recorded with the version)")
+    i.add_argument("--mapping", metavar="MAPPING.toml",
+                   help="read the study's own files (wide sheets, REDCap, SPSS, Stata) through this "
+                   "mapping (docs/mapping.md)")
     i.set_defaults(run=cmd_import)
+
+    c = sub.add_parser(
+        "convert",
+        help="turn a study's own files into a dataset folder through a mapping (no versioning)",
+        description="Read CSV/Excel sheets, a REDCap export with its data dictionary, SPSS .sav or "
+        "Stata .dta files through a mapping file (docs/mapping.md), validate, and write the "
+        "contract's dataset folder (one parquet file per table). Exit 1 with every problem, naming "
+        "the source file, row and column, when it is invalid (nothing is written).",
+    )
+    c.add_argument("--from", dest="source", nargs="+", required=True, metavar="SOURCE")
+    c.add_argument("--mapping", required=True, metavar="MAPPING.toml")
+    c.add_argument("--out", required=True, metavar="DIR", help="dataset folder to write")
+    c.set_defaults(run=cmd_convert)
+
+    m = sub.add_parser(
+        "suggest-mapping",
+        help="print a suggested mapping file for a study's own files (a starting point to edit)",
+        description="Read the files and print a mapping (TOML) guessed from column names, REDCap "
+        "field types and choices, value labels and the values themselves: "
+        "python -m queries suggest-mapping --from export.csv dictionary.csv > mapping.toml",
+    )
+    m.add_argument("--from", dest="source", nargs="+", required=True, metavar="SOURCE")
+    m.set_defaults(run=cmd_suggest_mapping)
 
     t = sub.add_parser(
         "template",

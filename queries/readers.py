@@ -1,0 +1,415 @@
+"""Read a study's own files for a mapped import: spreadsheets, REDCap exports, SPSS and Stata files.
+
+Every reader keeps the cells as they are (numbers, text, Excel dates) and remembers how the user knows
+each row (`row 37`, `record 12, event month_6_arm_1, relapse #2`), so that every later problem can
+point at the source. Converting cells to the contract's types is the mapping's work (queries/mapping.py).
+"""
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import math
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from queries import importer
+from queries.importer import DEFAULT_MAX_MB, ImportFailed
+
+SEP = " › "
+REDCAP_COLUMNS = ("redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance")
+DICTIONARY_FIRST = ("variable / field name", "field name", "variable")
+HEADER_SCAN = 30  # a title block above the header is at most this many rows
+
+
+@dataclass
+class Sheet:
+    """One table of cells from a file (a CSV, one sheet of a workbook, a .sav or .dta file)."""
+
+    file: str
+    name: str | None  # the workbook sheet, None for a single-table file
+    kind: str  # "table" (CSV/Excel), "redcap", "spss", "stata"
+    frame: pd.DataFrame  # raw cells as read, columns = header texts, index 0..n-1
+    rows: list[str]  # how the user knows each row: "row 37"
+    header_row: int = 1  # spreadsheet row of the header (1 for single-table files)
+    labels: dict[str, str] = field(default_factory=dict)  # column -> variable label
+    value_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> code -> label
+    cells: list[list] | None = None  # every row as read, to move the header (spreadsheets only)
+    first_row: int = 1  # spreadsheet row number of cells[0]
+
+    @property
+    def title(self) -> str:
+        """The sheet as the user knows it: `cohort.xlsx › Patients`."""
+        return f"{self.file}{SEP}{self.name}" if self.name else self.file
+
+    def with_header(self, row: int) -> "Sheet":
+        """The same sheet read with its header on the given spreadsheet row."""
+        if self.cells is None:
+            raise ImportFailed(f"{self.title}: header_row only applies to CSV and Excel sheets")
+        index = row - self.first_row
+        if not 0 <= index < len(self.cells):
+            raise ImportFailed(f"{self.title}: there is no row {row}")
+        frame, rows, _ = _frame(self.cells, index, self.first_row, self.title)
+        return Sheet(self.file, self.name, self.kind, frame, rows, row, cells=self.cells,
+                     first_row=self.first_row)
+
+
+@dataclass
+class Field:
+    """One field of a REDCap data dictionary."""
+
+    name: str
+    form: str
+    type: str
+    label: str
+    choices: dict[str, str] = field(default_factory=dict)  # code -> label
+    validation: str = ""
+
+
+@dataclass
+class Redcap:
+    """A REDCap "export records" raw CSV and (when given) its data dictionary."""
+
+    data: Sheet
+    fields: dict[str, Field] = field(default_factory=dict)
+    dictionary: str | None = None
+
+    @property
+    def record_id(self) -> str:
+        return str(self.data.frame.columns[0])
+
+    @property
+    def events(self) -> list[str]:
+        """The unique event names in the export, in order of appearance."""
+        if "redcap_event_name" not in self.data.frame:
+            return []
+        return list(dict.fromkeys(v for v in self.data.frame["redcap_event_name"] if not blank(v)))
+
+    @property
+    def instruments(self) -> list[str]:
+        """Forms of the dictionary and repeating instruments seen in the export."""
+        found = [f.form for f in self.fields.values()]
+        if "redcap_repeat_instrument" in self.data.frame:
+            found += [v for v in self.data.frame["redcap_repeat_instrument"] if not blank(v)]
+        return list(dict.fromkeys(found))
+
+    def form_columns(self, form: str) -> list[str]:
+        """The export's columns holding fields of a form (checkboxes as field___code)."""
+        names = {f.name for f in self.fields.values() if f.form == form}
+        return [c for c in self.data.frame.columns if c in names or c.split("___")[0] in names]
+
+
+@dataclass
+class Workbook:
+    """Everything read from the uploaded files, ready for a mapping."""
+
+    sheets: list[Sheet] = field(default_factory=list)
+    redcap: dict[str, Redcap] = field(default_factory=dict)  # data file -> project
+    files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+    notes: list[str] = field(default_factory=list)
+
+    def sheets_of(self, file: str) -> list[Sheet]:
+        """The sheets read from one file."""
+        return [s for s in self.sheets if s.file == file]
+
+
+def blank(value: object) -> bool:
+    """A cell with nothing in it (None, NaN, NaT, empty or white-space text)."""
+    if value is None or value is pd.NaT:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and not value.strip()
+
+
+def code_text(value: object) -> str:
+    """A cell as the text a user would type for it: 1.0 → "1", dates as YYYY-MM-DD."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        stamp = pd.Timestamp(value)
+        return str(stamp.date()) if stamp == stamp.normalize() else str(stamp)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def read_source_files(items: list, max_mb: float = DEFAULT_MAX_MB) -> Workbook:
+    """Read uploaded (name, bytes) pairs or paths (files, folders, zips) into one Workbook."""
+    files: list[tuple[str, bytes]] = []
+    for item in items:
+        if isinstance(item, tuple):
+            files.append(item)
+            continue
+        path = Path(item)
+        if path.is_dir():
+            # a folder may hold the mapping and notes next to the study's files
+            files += [(p.name, _read_file(p, max_mb)) for p in sorted(path.iterdir())
+                      if p.is_file() and not p.name.startswith(".")
+                      and p.suffix.lower() not in (".toml", ".md")]
+        elif path.is_file():
+            files.append((path.name, _read_file(path, max_mb)))
+        else:
+            raise ImportFailed(f"{path}: no such file or folder")
+    book = Workbook()
+    unpacked = []
+    for name, raw in files:
+        _check_size(name, len(raw), max_mb)
+        if name.lower().endswith(".zip"):
+            unpacked += _unzip(name, raw, max_mb)
+        else:
+            unpacked.append((name, raw))
+    dictionaries: list[tuple[str, list[Field]]] = []
+    for name, raw in unpacked:
+        name = Path(name).name
+        if name in book.files:
+            raise ImportFailed(f"{name}: two files have this name; rename one of them")
+        book.files[name] = hashlib.sha256(raw).hexdigest()
+        suffix = Path(name).suffix.lower()
+        if suffix in (".csv", ".txt", ".tsv"):
+            rows = _csv_rows(raw, name, book.notes)
+            if rows and _is_dictionary(rows[0]):
+                dictionaries.append((name, _dictionary(rows, name)))
+            else:
+                book.sheets.append(_sheet(rows, name, None, book.notes))
+        elif suffix in (".xlsx", ".xlsm"):
+            book.sheets += _excel(raw, name, book.notes)
+        elif suffix in (".sav", ".zsav", ".dta"):
+            book.sheets.append(_stats_file(raw, name))
+        else:
+            book.notes.append(f"{name}: not CSV, Excel (.xlsx), SPSS (.sav), Stata (.dta) or zip; ignored")
+    _pair_redcap(book, dictionaries)
+    return book
+
+
+def _read_file(path: Path, max_mb: float) -> bytes:
+    _check_size(path.name, path.stat().st_size, max_mb)
+    return path.read_bytes()
+
+
+def _check_size(name: str, size: int, max_mb: float) -> None:
+    check = getattr(importer, "check_size", None)
+    if check is not None:
+        check(name, size, max_mb)
+    elif size > max_mb * 1024 * 1024:
+        raise ImportFailed(f"{name}: {size / 1024 / 1024:.0f} MB is over the {max_mb:g} MB limit")
+
+
+def _unzip(name: str, raw: bytes, max_mb: float) -> list[tuple[str, bytes]]:
+    unpack = getattr(importer, "unpack", None)
+    if unpack is not None:
+        return unpack([(name, raw)], max_mb)
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            inner = []
+            for info in z.infolist():
+                if info.is_dir() or Path(info.filename).name.startswith((".", "__")):
+                    continue
+                _check_size(f"{name}/{info.filename}", info.file_size, max_mb)
+                inner.append((info.filename, z.read(info)))
+            return inner
+    except zipfile.BadZipFile:
+        raise ImportFailed(f"{name}: not a readable zip file") from None
+
+
+def _csv_rows(raw: bytes, name: str, notes: list[str]) -> list[list[str]]:
+    decode = getattr(importer, "decode_text", None) or importer._decode
+    text = decode(raw, name, notes)
+    head = [line for line in text.splitlines()[:HEADER_SCAN] if line.strip()]
+    counts = {d: max((line.count(d) for line in head), default=0) for d in (",", ";", "\t")}
+    delimiter = max(counts, key=counts.get)
+    if delimiter != "," and counts[delimiter]:
+        notes.append(f"{name}: columns separated by {'tab' if delimiter == chr(9) else repr(delimiter)}")
+    try:
+        return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    except csv.Error as exc:
+        raise ImportFailed(f"{name}: not a readable CSV file ({exc})") from None
+
+
+def _excel(raw: bytes, name: str, notes: list[str]) -> list[Sheet]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 -- openpyxl raises many kinds for a damaged file
+        raise ImportFailed(f"{name}: not a readable Excel file ({type(exc).__name__})") from None
+    sheets = []
+    for ws in book.worksheets:
+        rows = [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
+        if any(not blank(v) for r in rows for v in r):
+            sheets.append(_sheet(rows, name, ws.title, notes))
+    book.close()
+    return sheets
+
+
+def _sheet(rows: list[list], file: str, sheet: str | None, notes: list[str]) -> Sheet:
+    """A spreadsheet table whose header is the first row that looks like one (titles above skipped)."""
+    title = f"{file}{SEP}{sheet}" if sheet else file
+    filled = [sum(not blank(v) for v in r) for r in rows[:HEADER_SCAN]]
+    if not any(filled):
+        raise ImportFailed(f"{title}: the sheet is empty")
+    widest = max(filled)
+    # a title or a note above the header fills one or two cells; the header fills most of the width
+    index = next(i for i, n in enumerate(filled) if n >= max(1, math.ceil(widest * 0.6)))
+    frame, labels, found = _frame(rows, index, 1, title)
+    notes += found
+    if index > 0:
+        notes.append(f"{title}: header read on row {index + 1} (the rows above it are a title)")
+    return Sheet(file, sheet, "table", frame, labels, index + 1, cells=rows, first_row=1)
+
+
+def _frame(rows: list[list], index: int, first_row: int, title: str
+           ) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The rows below the header as a frame; empty rows dropped; row labels as spreadsheet rows."""
+    notes = []
+    header = rows[index]
+    width = max(len(r) for r in rows[index:])
+    columns, seen = [], {}
+    for i in range(width):
+        text = code_text(header[i]) if i < len(header) and not blank(header[i]) else ""
+        text = re.sub(r"\s+", " ", text) or f"column {_letters(i)}"
+        key = text.lower()
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            notes.append(f'{title}: the column name "{text}" appears more than once; '
+                         f'the next one is called "{text} ({seen[key]})"')
+            text = f"{text} ({seen[key]})"
+        columns.append(text)
+    body, labels = [], []
+    for offset, row in enumerate(rows[index + 1:], start=index + 1):
+        if all(blank(v) for v in row):
+            continue
+        body.append(list(row) + [None] * (width - len(row)))
+        labels.append(f"row {first_row + offset}")
+    frame = pd.DataFrame(body, columns=columns, dtype=object) if body else pd.DataFrame(
+        columns=columns, dtype=object)
+    frame = frame.drop(columns=[c for c in columns if c.startswith("column ")
+                                and frame[c].map(blank).all()])
+    return frame, labels, notes
+
+
+def _letters(i: int) -> str:
+    """Spreadsheet column letters: 0 → A, 26 → AA."""
+    text = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        text = chr(65 + r) + text
+    return text
+
+
+def _stats_file(raw: bytes, name: str) -> Sheet:
+    """An SPSS .sav or Stata .dta file with its variable labels and value labels (pyreadstat)."""
+    import pyreadstat
+
+    suffix = Path(name).suffix.lower()
+    reader = pyreadstat.read_dta if suffix == ".dta" else pyreadstat.read_sav
+    handle, path = tempfile.mkstemp(suffix=suffix)
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(raw)
+        frame, meta = reader(path)
+    except Exception as exc:  # noqa: BLE001 -- pyreadstat raises its own error types for a damaged file
+        raise ImportFailed(f"{name}: not a readable {suffix} file ({type(exc).__name__})") from None
+    finally:
+        os.unlink(path)
+    frame = frame.astype(object).where(frame.notna(), None).reset_index(drop=True)
+    frame = frame.map(lambda v: v.item() if hasattr(v, "item") and not isinstance(v, str) else v)
+    value_labels = {
+        column: {code_text(code): str(label) for code, label in labels.items()}
+        for column, labels in meta.variable_value_labels.items()
+    }
+    labels = {c: str(v) for c, v in meta.column_names_to_labels.items() if v}
+    kind = "stata" if suffix == ".dta" else "spss"
+    rows = [f"row {i + 1}" for i in range(len(frame))]
+    return Sheet(name, None, kind, frame, rows, labels=labels, value_labels=value_labels)
+
+
+def _is_dictionary(header: list[str]) -> bool:
+    return bool(header) and header[0].strip().lower().lstrip("\ufeff") in DICTIONARY_FIRST and any(
+        "form" in h.lower() for h in header[1:3])
+
+
+def _dictionary(rows: list[list[str]], name: str) -> list[Field]:
+    """The fields of a REDCap data dictionary CSV (columns in REDCap's fixed order)."""
+    fields = []
+    for line, row in enumerate(rows[1:], start=2):
+        if not row or not row[0].strip():
+            continue
+        cells = row + [""] * (18 - len(row))
+        kind = cells[3].strip().lower()
+        choices = {}
+        if kind in ("radio", "dropdown", "checkbox"):
+            for part in cells[5].split("|"):
+                code, sep, label = part.partition(",")
+                if not sep:
+                    raise ImportFailed(f"{name} line {line}: choice '{part.strip()}' of field "
+                                       f"{cells[0].strip()} is not 'code, label'")
+                choices[code.strip()] = label.strip()
+        elif kind == "yesno":
+            choices = {"1": "Yes", "0": "No"}
+        elif kind == "truefalse":
+            choices = {"1": "True", "0": "False"}
+        fields.append(Field(cells[0].strip(), cells[1].strip(), kind, cells[4].strip(), choices,
+                            cells[7].strip()))
+    return fields
+
+
+def _pair_redcap(book: Workbook, dictionaries: list[tuple[str, list[Field]]]) -> None:
+    """Recognise REDCap exports and attach the data dictionary whose fields they hold."""
+    for sheet in book.sheets:
+        columns = list(sheet.frame.columns)
+        if sheet.kind != "table" or sheet.name is not None or not columns:
+            continue
+        match = next(((n, f) for n, f in dictionaries if f and f[0].name == columns[0]), None)
+        if match is None and not any(c in columns for c in REDCAP_COLUMNS):
+            continue
+        if sheet.header_row != 1:
+            continue
+        sheet.kind = "redcap"
+        project = Redcap(sheet)
+        if match is not None:
+            project.dictionary = match[0]
+            project.fields = {f.name: f for f in match[1]}
+            for column in columns:
+                base, _, code = column.partition("___")
+                f = project.fields.get(base)
+                if f is None:
+                    continue
+                if code and f.type == "checkbox":
+                    label = next((lab for c, lab in f.choices.items()
+                                  if re.sub(r"[^0-9A-Za-z]", "_", c) == code), code)
+                    sheet.labels[column] = f"{f.label}: {label}"
+                    sheet.value_labels[column] = {"1": "Checked", "0": "Unchecked"}
+                else:
+                    sheet.labels[column] = f.label
+                    if f.choices:
+                        sheet.value_labels[column] = dict(f.choices)
+        sheet.rows = [_redcap_label(project, i) for i in range(len(sheet.frame))]
+        book.redcap[sheet.file] = project
+    paired = {p.dictionary for p in book.redcap.values()}
+    for name, _ in dictionaries:
+        if name not in paired:
+            book.notes.append(f"{name}: a REDCap data dictionary with no export records file "
+                              "whose first column is its first field; ignored")
+
+
+def _redcap_label(project: Redcap, i: int) -> str:
+    """`record 12, event month_6_arm_1, relapse #2`: the row as REDCap shows it."""
+    row = project.data.frame.iloc[i]
+    parts = [f"record {code_text(row.iloc[0])}"]
+    if not blank(row.get("redcap_event_name")):
+        parts.append(f"event {row['redcap_event_name']}")
+    instance = row.get("redcap_repeat_instance")
+    if not blank(instance):
+        what = row.get("redcap_repeat_instrument")
+        parts.append(f"{'' if blank(what) else what + ' '}#{code_text(instance)}")
+    return ", ".join(parts)
