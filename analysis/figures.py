@@ -40,8 +40,23 @@ def mean_change_ci(ds: Dataset, filters: Filters) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["group", "n", "ci_low", "ci_high"])
 
 
+def swimmer(ds: Dataset, filters: Filters, max_patients: int) -> dict[str, pd.DataFrame]:
+    """The swimmer plot's rows for a fixed sample of at most max_patients selected patients (the first
+    by sha256 of their id): lanes (one per patient), events (infusions, relapses, adverse events,
+    active scans), events per subtype and kind, and the lanes joined with their events."""
+    lanes = ds.run("patient_sample", filters, max_patients=max_patients)
+    events = ds.run("swimmer_events", filters, max_patients=max_patients)
+    lanes = lanes[["patient_id", "subtype", "followup_months", "doses"]]
+    per_kind = events.groupby(["subtype", "kind"], as_index=False).size().rename(
+        columns={"size": "events"})
+    listing = lanes.merge(events[["patient_id", "kind", "months", "detail"]], on="patient_id",
+                          how="left")
+    return {"lanes": lanes, "events": events, "per_kind": per_kind, "listing": listing}
+
+
 CALLS: dict[str, Callable] = {
     "table_one": table_one,
     "km_curves": km_curves,
     "mean_change_ci": mean_change_ci,
+    "swimmer": swimmer,
 }

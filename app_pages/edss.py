@@ -1,15 +1,13 @@
 """Does disability (EDSS) change between the first rituximab dose and the latest assessment?"""
 
-
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from analysis.stats import mean_ci, proportion
+from analysis.stats import proportion
 from ui import data, privacy
-from ui.components import MAX_PATIENTS_DRAWN, chart, fmt, fmt_p, header, patient_lines, sample_patients
+from ui.components import MAX_PATIENTS_DRAWN, chart, fmt, fmt_p, header, patient_lines, sample_note
 from ui.settings import min_count
 from ui.theme import colour
 
@@ -20,7 +18,6 @@ f, s = header(
 )
 viewer = privacy.viewer()
 k = min_count()
-outcomes = data.run("patient_outcome", f)
 order = list(s["patients"]["by_subtype"])
 total = s["patients"]["total"]
 change = s["edss_change"]
@@ -51,11 +48,19 @@ def label(group: str) -> str:
     return "All" if group == "all" else group
 
 
-def rows_of(group: str) -> pd.DataFrame:
-    return outcomes if group == "all" else outcomes[outcomes["subtype"] == group]
+cis = data.call("mean_change_ci", f).set_index("group")
 
 
-assessed = outcomes.dropna(subset=["edss_change"]).copy()
+def ci_of(group: str) -> tuple[float, float] | None:
+    """The t-based 95 % CI of the group's mean change (analysis.stats), None where undefined."""
+    if group not in cis.index or pd.isna(cis.at[group, "ci_low"]):
+        return None
+    return float(cis.at[group, "ci_low"]), float(cis.at[group, "ci_high"])
+
+
+# patients with a follow-up EDSS: every one, or a fixed sample of them at registry scale
+assessed = data.run("edss_change_per_patient", f, max_patients=MAX_PATIENTS_DRAWN)
+every_patient = not assessed["sampled"].any()
 no_followup = total - change["all"]["n"]
 if viewer:
     # patient-level charts leave out groups too small to show without identifying someone
@@ -71,7 +76,7 @@ c1.metric(
     "Patients with follow-up EDSS", privacy.pct(change["all"]["n"], total),
     help="Patients with ≥ 1 EDSS assessment inside their window, of the selected patients.",
 )
-ci_all = mean_ci(assessed["edss_change"])
+ci_all = ci_of("all")
 c2.metric(
     "Mean EDSS change (all)", signed(change["all"]["mean"]),
     help=f"{signed_ci(*(ci_all or (None, None))) or '95 % CI n/a'}. {CHANGE_DEF}",
@@ -101,7 +106,7 @@ st.subheader("Mean change per subtype")
 mean_rows = []
 for g in groups:
     c = change[g]
-    ci = mean_ci(rows_of(g)["edss_change"])
+    ci = ci_of(g)
     hide = viewer and g != "all" and privacy.small(c["n"])
     mean_rows.append({
         "group": label(g), "n": c["n"],
@@ -279,23 +284,21 @@ if not present:
     st.stop()
 
 st.subheader("Distribution of change")
+box_stats = data.run("edss_change_by_subtype", f).set_index("subtype")
 fig = go.Figure()
 for g in present:
     d = plotted[plotted["subtype"] == g]
-    if len(plotted) > MAX_PATIENTS_DRAWN:
+    if not every_patient:
         # registry scale: the box from its statistics, not from every patient's value
-        q1, med, q3 = d["edss_change"].quantile([0.25, 0.5, 0.75])
-        low = d["edss_change"][d["edss_change"] >= q1 - 1.5 * (q3 - q1)].min()
-        high = d["edss_change"][d["edss_change"] <= q3 + 1.5 * (q3 - q1)].max()
+        b = box_stats.loc[g]
         fig.add_trace(go.Box(
-            x=[g], name=g, q1=[q1], median=[med], q3=[q3], lowerfence=[low], upperfence=[high],
-            mean=[d["edss_change"].mean()], marker_color=colour(g), hoverinfo="y",
+            x=[g], name=g, q1=[b["q1"]], median=[b["median"]], q3=[b["q3"]], lowerfence=[b["low"]],
+            upperfence=[b["high"]], mean=[b["mean"]], marker_color=colour(g), hoverinfo="y",
         ))
         continue
     fig.add_trace(go.Box(
         y=d["edss_change"], name=g, marker_color=colour(g), jitter=0.4,
-        # every patient's point while that stays readable; the box always uses all of them
-        boxpoints="all" if len(plotted) <= MAX_PATIENTS_DRAWN else "outliers",
+        boxpoints="all",  # every patient's point: at most MAX_PATIENTS_DRAWN of them
         pointpos=0, boxmean=True,
         customdata=list(zip(d["patient"], d["baseline_edss"], d["edss_last"])),
         hovertemplate=(
@@ -307,12 +310,8 @@ fig.add_hline(y=0, line_dash="dot", line_color="#888888")
 fig.update_yaxes(title_text="EDSS change (latest − baseline)", dtick=1)
 fig.update_layout(showlegend=False)
 if viewer:
-    dist_table = (
-        plotted.groupby("subtype")["edss_change"]
-        .agg(n="count", mean="mean", q1=lambda x: x.quantile(0.25), median="median",
-             q3=lambda x: x.quantile(0.75))
-        .reindex(present).reset_index()
-    )
+    dist_table = box_stats.reindex(present)[["n", "mean", "q1", "median", "q3"]]
+    dist_table = dist_table.rename_axis("subtype").reset_index()
     dist_table["n"] = dist_table["n"].map(privacy.count)
 else:
     dist_table = plotted[
@@ -320,17 +319,19 @@ else:
     ]
 chart(
     fig, dist_table, "EDSS change distribution",
-    f"{CHANGE_DEF} Box: median and quartiles, whiskers to 1.5 × IQR, dashed line: mean; each point "
-    "is one patient. "
+    f"{CHANGE_DEF} Box: median and quartiles, whiskers to 1.5 × IQR, dashed line: mean"
+    + ("; each point is one patient. " if every_patient else ". ")
     + "; ".join(f"{g}: n = {privacy.count(change[g]['n'])}" for g in present) + ".",
     height=420,
 )
 
 st.subheader("Waterfall of per-patient change")
-wf_all = plotted.sort_values(["edss_change", "subtype"], ascending=[False, True])
-wf_all = wf_all.reset_index(drop=True).assign(rank=lambda x: x.index + 1)
-drawn, wf_sampled = sample_patients(wf_all)
-wf = drawn.reset_index(drop=True).assign(rank=lambda x: x.index + 1)
+wf_all = plotted.sort_values("rank").reset_index(drop=True)
+if every_patient:  # the rank among the patients drawn (the shared view leaves small subtypes out)
+    wf_all = wf_all.assign(rank=lambda x: x.index + 1)
+n_waterfall = sum(change[g]["n"] for g in present)
+wf_sampled = sample_note(len(wf_all), n_waterfall)
+wf = wf_all.assign(rank=lambda x: x.index + 1)
 fig = go.Figure()
 for g in present:
     d = wf[wf["subtype"] == g]
@@ -348,17 +349,17 @@ fig.update_xaxes(title_text="Patients, sorted from largest increase to largest d
 fig.update_yaxes(title_text="EDSS change", dtick=1)
 if viewer:
     wf_table = (
-        wf_all.groupby(["edss_change", "subtype"]).size().unstack(fill_value=0)
-        .reindex(columns=present, fill_value=0).sort_index(ascending=False)
+        data.run("edss_change_counts", f).pivot(index="edss_change", columns="subtype", values="patients")
+        .reindex(columns=present).fillna(0).astype(int).sort_index(ascending=False)
     )
-    wf_table = wf_table.map(privacy.count).reset_index()
+    wf_table = wf_table[wf_table.any(axis=1)].map(privacy.count).reset_index()
 else:
     wf_table = wf_all[["rank", "patient_id", "subtype", "baseline_edss", "edss_last",
                        "edss_change", "edss_class"]]
 chart(
     fig, wf_table, "EDSS change waterfall",
     wf_sampled
-    + f"One bar per patient with follow-up EDSS (n = {privacy.count(len(wf_all))}), coloured by "
+    + f"One bar per patient with follow-up EDSS (n = {privacy.count(n_waterfall)}), coloured by "
     f"subtype; bars above 0 are increases (worse), below 0 decreases. {CHANGE_DEF}"
     + (f" Shared view: subtypes with fewer than {k} patients left out; table as counts." if viewer
        else ""),
@@ -366,24 +367,18 @@ chart(
 )
 
 st.subheader("Trajectories")
-trajectory = data.run("edss_trajectory", f)
-if viewer:
-    trajectory = trajectory[~trajectory["subtype"].isin(small_groups)]
+trajectory = data.run("edss_trajectory_sample", f, max_patients=MAX_PATIENTS_DRAWN)
 trajectory = trajectory[trajectory["subtype"].isin(present)].copy()
 trajectory["patient"] = privacy.anonymous_ids(trajectory["patient_id"])
-# visits are about 6-monthly: each follow-up value goes to the nearest 6-month visit (never 0,
-# which is the baseline)
-visit = np.floor(trajectory["months"] / 6 + 0.5).clip(lower=1) * 6
-trajectory["visit"] = visit.where(~trajectory["baseline"], 0).astype(int)
-binned = (
-    trajectory.groupby(["subtype", "visit", "patient_id"])["edss"].mean().reset_index()
-    .groupby(["subtype", "visit"])["edss"].agg(mean="mean", patients="count").reset_index()
-)
+binned = data.run("edss_visit_means", f)
+binned = binned[binned["subtype"].isin(present)].reset_index(drop=True)
 if viewer:
     binned = binned[binned["patients"] >= k]
 fig = make_subplots(rows=1, cols=len(present), shared_yaxes=True, subplot_titles=present,
                     horizontal_spacing=0.03)
-drawn, traj_sampled = sample_patients(trajectory)
+followed = {g: s["patients"]["by_subtype"][g] for g in present}
+drawn = trajectory
+traj_sampled = sample_note(trajectory["patient_id"].nunique(), sum(followed.values()))
 for i, g in enumerate(present, start=1):
     lines = patient_lines(drawn, "months", "edss", "subtype", colour(g), g,
                           "<b>%{customdata}</b><br>month %{x:.1f}: EDSS %{y:.1f}", markers=False)
@@ -401,7 +396,6 @@ for i, g in enumerate(present, start=1):
     fig.update_xaxes(title_text="Months since first dose", dtick=6, row=1, col=i)
 fig.update_yaxes(title_text="EDSS", range=[-0.2, 10.2], dtick=1, row=1, col=1)
 fig.update_xaxes(matches="x")
-followed = trajectory.groupby("subtype")["patient_id"].nunique().reindex(present, fill_value=0)
 bin_table = binned.assign(patients=binned["patients"].map(privacy.count))
 chart(
     fig, bin_table, "EDSS trajectories",

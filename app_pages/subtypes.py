@@ -5,9 +5,9 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from analysis.stats import mean_ci, rate
+from analysis.stats import rate
 from ui import data, privacy
-from ui.components import MAX_PATIENTS_DRAWN, chart, header, sample_patients
+from ui.components import MAX_PATIENTS_DRAWN, chart, header, sample_note
 from ui.settings import min_count
 from ui.theme import colour
 
@@ -21,7 +21,7 @@ order = list(by_subtype)
 groups = ["All", *order]
 sizes = {"All": s["patients"]["total"]} | by_subtype
 key_of = {"All": "all"} | {g: g for g in order}
-outcomes = data.run("patient_outcome", f)
+edss_ci = data.call("mean_change_ci", f).set_index("group")
 counts = data.run("group_summary", f).assign(subtype=lambda d: d["subtype"].fillna("All"))
 counts = counts.set_index("subtype")
 has_mri, has_labs = s["neda3"] is not None, s["igg_low"] is not None
@@ -114,7 +114,8 @@ with right:
         key, n = key_of[g], sizes[g]
         arr, relapses = s["relapses"]["arr"][key], int(counts.at[g, "relapses"])
         e = edss[key]
-        ci = mean_ci(outcomes.loc[(outcomes["subtype"] == g) | (g == "All"), "edss_change"])
+        ci = None if key not in edss_ci.index or pd.isna(edss_ci.at[key, "ci_low"]) else (
+            edss_ci.at[key, "ci_low"], edss_ci.at[key, "ci_high"])
         events, doses = int(counts.at[g, "adverse_events"]), int(counts.at[g, "doses"])
         ae = rate(events, doses, per=1000)
         hide_arr = arr is None or g in hide["relapses"]
@@ -300,9 +301,9 @@ sort = st.radio(
     bind="query-params",
     help="Longest follow-up on top, or grouped by subtype (then by follow-up).",
 )
-lanes, sampled = sample_patients(outcomes[["patient_id", "subtype", "followup_months", "doses"]].copy())
-events = data.run("swimmer_events", f, max_patients=MAX_PATIENTS_DRAWN)
-events = events[events["patient_id"].isin(lanes["patient_id"])]
+swim = data.call("swimmer", f, max_patients=MAX_PATIENTS_DRAWN)
+lanes, events = swim["lanes"].copy(), swim["events"].copy()
+sampled = sample_note(len(lanes), sizes["All"])
 lanes["rank"] = lanes["subtype"].map({g: i for i, g in enumerate(order)})
 lanes = lanes.sort_values(
     ["followup_months", "patient_id"]
@@ -389,10 +390,8 @@ fig.update_yaxes(
 fig.update_xaxes(rangemode="tozero", showgrid=True, dtick=6)
 if privacy.viewer():
     per_kind = (
-        events.groupby(["subtype", "kind"])
-        .size()
-        .unstack(fill_value=0)
-        .reindex(index=order, columns=list(MARKERS), fill_value=0)
+        swim["per_kind"].pivot(index="subtype", columns="kind", values="events")
+        .reindex(index=order, columns=list(MARKERS)).fillna(0).astype(int)
     )
     behind = pd.DataFrame({"subtype": order})
     behind["patients"] = [shown_count("patients", g, by_subtype[g]) for g in order]
@@ -404,9 +403,9 @@ if privacy.viewer():
             for g in order
         ]
 else:
-    behind = lanes[["patient_id", "subtype", "followup_months", "doses"]].merge(
-        events[["patient_id", "kind", "months", "detail"]], on="patient_id", how="left"
-    )
+    lane_of = {pid: i for i, pid in enumerate(lanes["patient_id"])}
+    behind = swim["listing"].sort_values("patient_id", key=lambda ids: ids.map(lane_of), kind="stable")
+    behind = behind.reset_index(drop=True)
 missing_kinds = [
     kind
     for kind in MARKERS

@@ -1,7 +1,7 @@
 """Benchmark the data layer at registry scale and write benchmarks/RESULTS.md.
 
     python benchmarks/run.py                      # N = 1,000, 10,000, 100,000; 5 runs each
-    python benchmarks/run.py --sizes 1000 --repeats 3 --out /tmp/RESULTS.md
+    python benchmarks/run.py --sizes 1000 --repeats 3 --out /tmp/RESULTS.md --no-cold-start
 
 For each N (a synthetic cohort from data/generate_demo.py, same per-patient distributions as the demo) it
 measures, each in a fresh process so that peak memory is that of one N:
@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -56,28 +57,28 @@ def dataset_for(n: int) -> Path:
     return folder
 
 
-def record_page_calls() -> dict[str, list[tuple[str, str, dict]]]:
-    """The data-layer calls each page makes, recorded by running it with AppTest on the demo data."""
+def record_page_calls() -> dict[str, list[tuple[str, dict, bool, float | None]]]:
+    """The data-layer calls each page makes (every one goes through ui.data.call), recorded by running
+    the page with AppTest on the demo data under a filter: (kind, params, filtered, IgG threshold)."""
     from streamlit.testing.v1 import AppTest
 
     import ui.data
+    from queries import DEFAULT_IGG_THRESHOLD
 
     calls: dict[str, list] = {}
-    real_run, real_summary = ui.data.run, ui.data.summary
+    real_call = ui.data.call
     current: list = []
 
     # A call with the page's (filtered) selection is replayed with the changed filters; a call for the
-    # whole cohort (slider bounds, "n of N") is replayed unfiltered, as the app makes it.
-    def run(name, filters=None, **params):
-        current.append(("run", name, params, bool(filters and filters.subtypes)))
-        return real_run(name, filters, **params)
+    # whole cohort (slider bounds, "n of N", the published panel) is replayed unfiltered, as the app
+    # makes it.
+    def call(kind, filters=None, **params):
+        threshold = filters.igg_threshold if filters else DEFAULT_IGG_THRESHOLD
+        current.append((kind, params, bool(filters and filters.subtypes),
+                        None if threshold == DEFAULT_IGG_THRESHOLD else threshold))
+        return real_call(kind, filters, **params)
 
-    def summary(filters=None):
-        threshold = {"igg_threshold": filters.igg_threshold} if filters and filters.igg_threshold != 7.0 else {}
-        current.append(("summary", "", threshold, bool(filters and filters.subtypes)))
-        return real_summary(filters)
-
-    ui.data.run, ui.data.summary = run, summary
+    ui.data.call = call
     try:
         for page in PAGES:
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -86,12 +87,12 @@ def record_page_calls() -> dict[str, list[tuple[str, str, dict]]]:
             current.clear()
             at.switch_page(f"app_pages/{page}.py").run()
             unique = []
-            for call in current:
-                if call not in unique:
-                    unique.append(call)
+            for c in current:
+                if c not in unique:
+                    unique.append(c)
             calls[page] = unique
     finally:
-        ui.data.run, ui.data.summary = real_run, real_summary
+        ui.data.call = real_call
     return calls
 
 
@@ -102,6 +103,8 @@ def measure(n: int, repeats: int, page_calls: dict) -> dict:
     import streamlit as st
 
     from queries import Dataset, Filters, summary
+    from ui.data import CALLS
+
     folder = dataset_for(n)
     rows = {f.stem: None for f in folder.glob("*.parquet")}
     result: dict = {"n": n}
@@ -115,56 +118,74 @@ def measure(n: int, repeats: int, page_calls: dict) -> dict:
     result["summary_filtered_s"] = median_time(lambda: summary(ds, changed), repeats)
 
     @st.cache_data(show_spinner=False)
-    def cached_run(name: str, filters, params: tuple):
-        return ds.run(name, filters, **dict(params))
+    def cached(kind: str, filters, params: tuple):
+        return CALLS[kind](ds, filters, **dict(params))
 
-    @st.cache_data(show_spinner=False)
-    def cached_summary(filters):
-        return summary(ds, filters)
+    def call(kind: str, params: dict, f, cache: bool):
+        if cache:
+            return cached(kind, f, tuple(sorted(params.items())))
+        return CALLS[kind](ds, f, **params)
 
-    def call(kind: str, name: str, params: dict, f, cache: bool):
-        if kind == "run":
-            return cached_run(name, f, tuple(sorted(params.items()))) if cache else ds.run(name, f, **params)
-        f = dataclasses.replace(f, **params)
-        return cached_summary(f) if cache else summary(ds, f)
+    def filters_of(filtered: bool, threshold: float | None):
+        f = changed if filtered else Filters()
+        return dataclasses.replace(f, igg_threshold=threshold) if threshold is not None else f
 
     pages = {}
     for page, calls in page_calls.items():
         def cold(calls=calls):  # nothing cached: every call computed
-            for kind, name, params, filtered in calls:
-                call(kind, name, params, changed if filtered else Filters(), cache=False)
+            for kind, params, filtered, threshold in calls:
+                call(kind, params, filters_of(filtered, threshold), cache=False)
 
         def filter_change(calls=calls):  # the app's case: whole-cohort results cached, new filters computed
-            for kind, name, params, filtered in calls:
-                if filtered:
-                    call(kind, name, params, changed, cache=False)
-                else:
-                    call(kind, name, params, Filters(), cache=True)
+            for kind, params, filtered, threshold in calls:
+                call(kind, params, filters_of(filtered, threshold), cache=not filtered)
 
         def repeat(calls=calls):  # the same view again: everything from the cache
-            for kind, name, params, filtered in calls:
-                call(kind, name, params, changed if filtered else Filters(), cache=True)
+            for kind, params, filtered, threshold in calls:
+                call(kind, params, filters_of(filtered, threshold), cache=True)
 
         repeat()  # warm the cache
+        per_call = {}
+        for kind, params, filtered, threshold in calls:
+            if filtered:
+                label = describe_call(kind, params, filtered, threshold)
+                per_call[label] = median_time(
+                    lambda k=kind, p=params, t=threshold: call(k, p, filters_of(True, t), cache=False),
+                    repeats,
+                )
         pages[page] = {
-            "calls": [f"{name or 'summary'}{' ' + json.dumps(p) if p else ''}{'' if flt else ' (all)'}"
-                      for _, name, p, flt in calls],
+            "calls": [describe_call(*c) for c in calls],
             "cold_s": median_time(cold, repeats),
             "filter_change_s": median_time(filter_change, repeats),
             "cached_s": median_time(repeat, repeats),
+            "slowest": max(per_call.items(), key=lambda kv: kv[1]) if per_call else None,
         }
     result["pages"] = pages
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
 
 
+def describe_call(kind: str, params: dict, filtered: bool, threshold: float | None) -> str:
+    """A call as RESULTS.md names it: the query or function, its parameters, (all) when unfiltered."""
+    name = params.get("name", kind) if kind == "run" else kind
+    rest = {k: v for k, v in params.items() if not (kind == "run" and k == "name")}
+    if threshold is not None:
+        rest["igg_threshold"] = threshold
+    return f"{name}{' ' + json.dumps(rest) if rest else ''}{'' if filtered else ' (all)'}"
+
+
 def measure_baseline(n: int, repeats: int) -> dict:
-    """The pandas + lifelines + scipy summary, in its own process (its memory is not the project's)."""
+    """The pandas + lifelines + scipy summary, and reading every table into pandas, in its own process
+    (its memory is not the project's)."""
+    import pandas as pd
+
     from tests.reference_summary import reference_summary
 
     folder = dataset_for(n)
+    read = median_time(lambda: [pd.read_parquet(f) for f in folder.glob("*.parquet")], repeats)
     seconds = median_time(lambda: reference_summary(folder), repeats)
-    return {"baseline_s": seconds, "baseline_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {"baseline_s": seconds, "baseline_open_s": read,
+            "baseline_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def cold_start(repeats: int) -> float | None:
@@ -214,7 +235,20 @@ def machine() -> str:
             f"Python {platform.python_version()}; {packages}")
 
 
+TARGETS = {  # issue 11, at 100,000 patients
+    "page": 0.100,  # every page's data after a filter change, seconds
+    "summary": 0.300,  # the summary in-process, seconds
+    "open": 0.600,  # opening the dataset, seconds
+    "memory": 500,  # peak memory, MiB
+    "cached": 0.020,  # a cached view's data, seconds
+}
+LOAD_SECTION = re.compile(r"<!-- load\.py: start -->.*?<!-- load\.py: end -->", re.DOTALL)
+
+
 def write(results: list[dict], start_s: float | None, out: Path, repeats: int) -> None:
+    """RESULTS.md: the targets' verdicts at the largest N, then every N; benchmarks/load.py's own
+    section of the file, when there is one, is kept as it is."""
+    t = TARGETS
     lines = [
         "# Benchmark results",
         "",
@@ -223,8 +257,9 @@ def write(results: list[dict], start_s: float | None, out: Path, repeats: int) -
         "own process; peak memory is that process's maximum resident set size.",
         f"The filter change replayed for the pages: {json.dumps(CHANGED)}.",
         "",
-        "Targets at 100,000 patients: summary ≤ 2 s and ≤ 0.5 × the pandas baseline; any page's data for a "
-        "filter change ≤ 300 ms warm; peak memory ≤ 1 GiB; cold start on the demo ≤ 3 s.",
+        f"Targets at 100,000 patients: every page's data after a filter change ≤ {t['page'] * 1000:.0f} ms; "
+        f"summary in-process ≤ {t['summary']} s; opening the dataset ≤ {t['open']} s; peak memory ≤ "
+        f"{t['memory']} MiB; a cached view ≤ {t['cached'] * 1000:.0f} ms.",
         "",
     ]
     if start_s is not None:
@@ -240,39 +275,50 @@ def write(results: list[dict], start_s: float | None, out: Path, repeats: int) -
     lines += [
         f"### Targets at N = {largest['n']:,}",
         "",
-        "| target | measured | |",
-        "|---|---|---|",
-        f"| summary ≤ 2 s | {largest['summary_s']:.2f} s | {verdict(largest['summary_s'] <= 2)} |",
-        f"| summary ≤ 0.5 × pandas baseline | {largest['ratio']:.2f} × | {verdict(largest['ratio'] <= 0.5)} |",
-        f"| page data, filter change ≤ 300 ms | worst {worst[0]} {worst[1]['filter_change_s'] * 1000:.0f} ms | "
-        f"{verdict(worst[1]['filter_change_s'] <= 0.3)} |",
-        f"| page data, cached view ≤ 300 ms | worst {worst_cached[0]} {worst_cached[1]['cached_s'] * 1000:.0f} ms"
-        f" | {verdict(worst_cached[1]['cached_s'] <= 0.3)} |",
-        f"| peak memory ≤ 1 GiB | {largest['peak_rss_mib']:.0f} MiB | {verdict(largest['peak_rss_mib'] <= 1024)} |",
+        "| target | project | pandas baseline | |",
+        "|---|---|---|---|",
+        f"| every page's data after a filter change ≤ {t['page'] * 1000:.0f} ms | worst {worst[0]} "
+        f"{worst[1]['filter_change_s'] * 1000:.0f} ms | – | {verdict(worst[1]['filter_change_s'] <= t['page'])} |",
+        f"| summary in-process ≤ {t['summary']} s | {largest['summary_filtered_s']:.2f} s (filter change), "
+        f"{largest['summary_s']:.2f} s (no filter) | {largest['baseline_s']:.2f} s | "
+        f"{verdict(max(largest['summary_s'], largest['summary_filtered_s']) <= t['summary'])} |",
+        f"| opening the dataset ≤ {t['open']} s | {largest['open_s']:.2f} s | {largest['baseline_open_s']:.2f} s "
+        f"(read every table) | {verdict(largest['open_s'] <= t['open'])} |",
+        f"| peak memory ≤ {t['memory']} MiB | {largest['peak_rss_mib']:.0f} MiB | "
+        f"{largest['baseline_rss_mib']:.0f} MiB | {verdict(largest['peak_rss_mib'] <= t['memory'])} |",
+        f"| a cached view ≤ {t['cached'] * 1000:.0f} ms | worst {worst_cached[0]} "
+        f"{worst_cached[1]['cached_s'] * 1000:.1f} ms | – | {verdict(worst_cached[1]['cached_s'] <= t['cached'])} |",
+        "",
+        "Every page's data after a filter change:",
+        "",
+        "| page | filter change | target | slowest call | |",
+        "|---|---|---|---|---|",
     ]
-    if start_s is not None:
-        lines.append(f"| cold start ≤ 3 s | {start_s:.2f} s | {verdict(start_s <= 3)} |")
-    lines += ["", "Causes of the targets missed, and what would close them: see the README, *Performance*.", ""]
+    for page, p in largest["pages"].items():
+        slowest = f"{p['slowest'][0]} {p['slowest'][1] * 1000:.0f} ms" if p["slowest"] else "–"
+        lines.append(f"| {page} | {p['filter_change_s'] * 1000:.0f} ms | ≤ {t['page'] * 1000:.0f} ms | "
+                     f"{slowest} | {verdict(p['filter_change_s'] <= t['page'])} |")
+    lines.append("")
     for r in results:
-        rows = ", ".join(f"{t} {n:,}" for t, n in sorted(r["rows"].items()))
+        rows = ", ".join(f"{name} {n:,}" for name, n in sorted(r["rows"].items()))
         lines += [
             f"## N = {r['n']:,} patients",
             "",
             f"Rows: {rows}.",
             "",
-            "| measure | time |",
-            "|---|---|",
-            f"| open the dataset (views + per-patient facts) | {r['open_s'] * 1000:.0f} ms |",
-            f"| summary, no filter | {r['summary_s'] * 1000:.0f} ms |",
-            f"| summary, filter change | {r['summary_filtered_s'] * 1000:.0f} ms |",
-            f"| pandas + lifelines baseline summary | {r['baseline_s'] * 1000:.0f} ms |",
-            f"| ratio project / baseline | {r['ratio']:.2f} |",
-            f"| peak memory (max RSS), project | {r['peak_rss_mib']:.0f} MiB |",
-            f"| peak memory (max RSS), pandas baseline | {r['baseline_rss_mib']:.0f} MiB |",
+            "| measure | project | pandas baseline |",
+            "|---|---|---|",
+            f"| open the dataset (views + per-patient facts) | {r['open_s'] * 1000:.0f} ms | "
+            f"{r['baseline_open_s'] * 1000:.0f} ms (read every table) |",
+            f"| summary, no filter | {r['summary_s'] * 1000:.0f} ms | {r['baseline_s'] * 1000:.0f} ms |",
+            f"| summary, filter change | {r['summary_filtered_s'] * 1000:.0f} ms | – |",
+            f"| ratio project / baseline (summary) | {r['ratio']:.2f} | |",
+            f"| peak memory (max RSS) | {r['peak_rss_mib']:.0f} MiB | {r['baseline_rss_mib']:.0f} MiB |",
             "",
-            "Each page's data-layer calls, replayed: *cold* computes every call (nothing cached); *filter "
-            "change* is the app's case, where the whole-cohort results ((all): slider limits, N) are already "
-            "cached and the calls for the new filters are computed; *cached* is the same view again.",
+            "Each page's data-layer calls (every `ui.data.call` the page makes), replayed: *cold* computes "
+            "every call (nothing cached); *filter change* is the app's case, where the whole-cohort results "
+            "((all): slider limits, N, the published panel) are already cached and the calls for the new "
+            "filters are computed; *cached* is the same view again.",
             "",
             "| page | data-layer calls | cold | filter change | cached |",
             "|---|---|---|---|---|",
@@ -281,7 +327,11 @@ def write(results: list[dict], start_s: float | None, out: Path, repeats: int) -
             lines.append(f"| {page} | {', '.join(p['calls'])} | {p['cold_s'] * 1000:.0f} ms | "
                          f"{p['filter_change_s'] * 1000:.0f} ms | {p['cached_s'] * 1000:.1f} ms |")
         lines.append("")
-    out.write_text("\n".join(lines))
+    text = "\n".join(lines)
+    kept = LOAD_SECTION.search(out.read_text()) if out.exists() else None
+    if kept:
+        text = text.rstrip("\n") + "\n\n" + kept.group(0)
+    out.write_text(text.rstrip("\n") + "\n")
 
 
 def main() -> int:
@@ -289,6 +339,8 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    parser.add_argument("--no-cold-start", action="store_true",
+                        help="skip the app's cold start in Chromium (measured on the demo data)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one N, print JSON
     parser.add_argument("--calls", help=argparse.SUPPRESS)
     parser.add_argument("--baseline", type=int, help=argparse.SUPPRESS)
@@ -317,7 +369,7 @@ def main() -> int:
         result |= json.loads(base.stdout.strip().splitlines()[-1])
         result["ratio"] = result["summary_s"] / result["baseline_s"]
         results.append(result)
-    start_s = cold_start(min(args.repeats, 3))
+    start_s = None if args.no_cold_start else cold_start(min(args.repeats, 3))
     write(results, start_s, args.out, args.repeats)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0

@@ -14,7 +14,10 @@ from queries.filters import Filters
 SQL_DIR = Path(__file__).parent / "sql"
 # run in this order when a dataset is opened: the contract's constants, then the per-patient tables
 # and the selection macro every query starts from
-SETUP = ("contract_constants", "contract_macros", "patient_facts", "engagement_facts", "selected_patients")
+SETUP = (
+    "contract_constants", "contract_macros", "patient_facts", "engagement_facts", "selected_patients",
+    "edss_values",
+)
 CONSTANTS = {"days_per_month": DAYS_PER_MONTH, "days_per_year": DAYS_PER_YEAR}
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 

@@ -12,6 +12,7 @@ import streamlit as st
 from queries import Filters
 from ui import data, filters as shared_filters, privacy
 from ui.settings import APP_VERSION
+from ui.text import plain
 from ui.theme import style
 
 
@@ -23,9 +24,9 @@ def header(title: str, question: str) -> tuple[Filters, dict]:
     s = data.summary(f)
     total = data.summary(Filters())["patients"]["total"]
     n = s["patients"]["total"]
-    st.markdown(
+    st.markdown(  # site names come from the dataset: shown as text, never as Markdown
         f"**{privacy.count(n)} of {privacy.count(total)} patients selected** · "
-        f"{shared_filters.describe(f)}"
+        f"{plain(shared_filters.describe(f))}"
     )
     if n == 0:
         st.info("No patients match the current filters. Widen the filters in the sidebar, or reset them.")
@@ -129,6 +130,14 @@ def table_view(table: pd.DataFrame, slug: str) -> None:
 
 
 MAX_PATIENTS_DRAWN = 300
+
+
+def sample_note(drawn: int, selected: int) -> str:
+    """What a per-patient chart says when it draws a fixed sample ('' when it draws everyone)."""
+    if drawn >= selected:
+        return ""
+    return (f"Drawn: a fixed random sample of {drawn:,} of the {selected:,} selected patients "
+            "(narrow the filters to draw every patient). ")
 
 
 def sample_patients(frame: pd.DataFrame, limit: int = MAX_PATIENTS_DRAWN) -> tuple[pd.DataFrame, str]:
