@@ -2,6 +2,8 @@
 
 import pandas as pd
 
+from analysis.disability import disability_summary
+from analysis.models import models_summary
 from analysis.stats import clean, logrank_p, mean_change_tests, proportion, rate, rfs_summary
 from queries.contract import SUBTYPES
 from queries.dataset import Dataset
@@ -26,7 +28,8 @@ def summary(ds: Dataset, filters: Filters) -> dict:
         "patients": {"total": total, "by_subtype": {s: int(by_subtype.at[s, "patients"]) for s in order}},
     }
     keys = ("female_pct", "age_mean", "followup_months_mean", "doses_total", "patient_years",
-            "relapses", "rfs", "edss_change", "mri", "neda3", "igg_low", "safety")
+            "relapses", "rfs", "edss_change", "mri", "neda3", "igg_low", "safety",
+            "disability", "models")
     if total == 0:
         return result | dict.fromkeys(keys)
 
@@ -55,6 +58,8 @@ def summary(ds: Dataset, filters: Filters) -> dict:
         "neda3": neda3(ds, rows),
         "igg_low": igg_low(ds, rows, filters.igg_threshold),
         "safety": safety(ds, overall, events, total),
+        "disability": disability_summary(ds, filters),
+        "models": models_summary(ds, filters),
     }
     return result
 

@@ -1,0 +1,193 @@
+"""Adjusted models: Cox for time to first relapse, negative binomial for relapse counts ("models" key)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from analysis.stats import clean
+
+if TYPE_CHECKING:  # queries.summary imports this module
+    from queries.dataset import Dataset
+    from queries.filters import Filters
+
+Z95 = 1.959964
+REFERENCE_SUBTYPE = "RRMS"
+
+
+def model_frame(ds: Dataset, filters: Filters) -> pd.DataFrame:
+    """One row per selected patient: RFS time and event, relapse count, patient-years, covariates."""
+    # a fixed row order (by id), so that a fit on the same patients is the same fit
+    rows = ds.run("patient_outcome", filters).sort_values("patient_id", ignore_index=True)
+    return pd.DataFrame({
+        "patient_id": rows["patient_id"],
+        "subtype": rows["subtype"],
+        "months": rows["rfs_months"].astype(float),
+        "event": rows["rfs_event"].astype(bool),
+        "relapses": rows["relapses"].astype(int),
+        "patient_years": rows["patient_years"].astype(float),
+        "age_per_10y": rows["age_at_first_dose"].astype(float) / 10,
+        "male": (rows["sex"] == "M").astype(float),
+        "baseline_edss": rows["baseline_edss"].astype(float),
+        "disease_duration_years": rows["disease_duration_years"].astype(float),
+    })
+
+
+def covariates(frame: pd.DataFrame) -> pd.DataFrame:
+    """The contract's covariates: age/10, male, baseline EDSS, subtype vs RRMS, disease duration."""
+    from queries.summary import subtype_order  # late: queries.summary imports this module
+
+    x = frame[["age_per_10y", "male", "baseline_edss"]].copy()
+    present = subtype_order(frame["subtype"].unique())
+    if REFERENCE_SUBTYPE in present and len(present) > 1:
+        for s in present:
+            if s != REFERENCE_SUBTYPE:
+                x[f"subtype_{s}"] = (frame["subtype"] == s).astype(float)
+    duration = frame["disease_duration_years"]
+    if len(duration) and duration.notna().all():
+        x["disease_duration_years"] = duration
+    return x
+
+
+def _terms(coef: pd.Series, se: pd.Series, p: pd.Series, ratio: str) -> dict:
+    """Per covariate: exp(coef), Wald CI exp(coef ± 1.959964 se), p; None where not finite."""
+    return {
+        name: {
+            ratio: _exp(coef[name]),
+            "ci_low": _exp(coef[name] - Z95 * se[name]),
+            "ci_high": _exp(coef[name] + Z95 * se[name]),
+            "p": clean(p[name]),
+        }
+        for name in coef.index
+    }
+
+
+def _exp(x: float) -> float | None:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return clean(np.exp(x)) if x is not None and math.isfinite(x) else None
+
+
+def cox_fit(data: pd.DataFrame, duration: str, event: str):
+    """A lifelines CoxPHFitter (Efron ties) on every other column of data; None when the fit does
+    not converge (a constant covariate included)."""
+    from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return CoxPHFitter().fit(data, duration_col=duration, event_col=event)
+    except (ConvergenceError, np.linalg.LinAlgError, ValueError, ZeroDivisionError):
+        return None
+
+
+def cox_terms(cph) -> dict:
+    """Per covariate of a fitted Cox model: HR, 95 % Wald CI (1.959964 × se) and Wald p."""
+    s = cph.summary
+    return _terms(s["coef"], s["se(coef)"], s["p"], "hr")
+
+
+def cox_data(frame: pd.DataFrame) -> pd.DataFrame:
+    """The Cox model's data: the covariates, months to first relapse or censoring, and the event."""
+    return covariates(frame).assign(months=frame["months"], event=frame["event"])
+
+
+def cox_relapse(frame: pd.DataFrame) -> dict | None:
+    """Hazard ratios for time to first relapse; None with < 2 events, too few patients, no fit."""
+    n_coef = covariates(frame).shape[1]
+    events = int(frame["event"].sum())
+    if events < 2 or len(frame) < 2 * (n_coef + 1):
+        return None
+    cph = cox_fit(cox_data(frame), "months", "event")
+    if cph is None:
+        return None
+    return {
+        "n": len(frame),
+        "events": events,
+        "events_per_variable": events / n_coef,
+        "terms": cox_terms(cph),
+    }
+
+
+def _finite(values) -> bool:
+    return bool(np.all(np.isfinite(np.asarray(values, dtype=float))))
+
+
+def relapse_rate(frame: pd.DataFrame) -> dict | None:
+    """Relapse rate ratios: NB2 by joint maximum likelihood with log(patient-years) offset, Poisson
+    GLM when NB does not converge; None with < 2 relapses, too few patients or no fit."""
+    # a patient with no follow-up time has no exposure (log 0): it adds nothing to the likelihood
+    frame = frame[frame["patient_years"] > 0]
+    x = covariates(frame)
+    if int(frame["relapses"].sum()) < 2 or len(frame) < 2 * (x.shape[1] + 1):
+        return None
+    fit = fit_counts(frame["relapses"].to_numpy(float), x.to_numpy(float),
+                     frame["patient_years"].to_numpy(float))
+    if fit is None:
+        return None
+    model, coef, se, p = fit
+    names = list(x.columns)
+    return {"n": len(frame), "model": model,
+            "terms": _terms(pd.Series(coef, names), pd.Series(se, names), pd.Series(p, names), "rr")}
+
+
+def fit_counts(y: np.ndarray, x: np.ndarray, exposure: np.ndarray):
+    """(model, coef, se, p) of the covariates (intercept dropped): statsmodels NegativeBinomial nb2,
+    else Poisson GLM; None when neither converges with finite standard errors. A singular design (a
+    covariate constant among the patients) identifies no coefficient, whatever the optimiser says."""
+    import statsmodels.api as sm
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+
+    # a fresh C-ordered array: the fit near alpha = 0 depends on the memory layout of exog
+    exog = np.ascontiguousarray(np.column_stack([np.ones(len(y)), x]))
+    if np.linalg.matrix_rank(exog) < exog.shape[1]:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            nb = NegativeBinomial(y, exog, exposure=exposure, loglike_method="nb2").fit(
+                disp=0, maxiter=1000
+            )
+            if nb.mle_retvals.get("converged") and _finite(nb.params) and _finite(nb.bse):
+                k = exog.shape[1]  # the last parameter is the dispersion alpha
+                return "negative_binomial", nb.params[1:k], nb.bse[1:k], nb.pvalues[1:k]
+        except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
+            pass
+        try:
+            glm = sm.GLM(y, exog, family=sm.families.Poisson(), exposure=exposure).fit()
+        except (np.linalg.LinAlgError, ValueError, ZeroDivisionError, OverflowError):
+            return None
+    if not glm.converged or not _finite(glm.params) or not _finite(glm.bse):
+        return None
+    return "poisson", glm.params[1:], glm.bse[1:], glm.pvalues[1:]
+
+
+def models_summary(ds: Dataset, filters: Filters) -> dict:
+    """The Cox relapse model and the relapse-rate model for the selected patients."""
+    frame = model_frame(ds, filters)
+    return {"cox_relapse": cox_relapse(frame), "relapse_rate": relapse_rate(frame)}
+
+
+def ph_check(ds: Dataset, filters: Filters) -> pd.DataFrame | None:
+    """Proportional-hazards check of the Cox model: lifelines' Schoenfeld-residual test (rank time
+    transform) per covariate (term, test_statistic, p); None when the model is not fitted."""
+    from lifelines.statistics import proportional_hazard_test
+
+    frame = model_frame(ds, filters)
+    if cox_relapse(frame) is None:
+        return None
+    data = cox_data(frame)
+    cph = cox_fit(data, "months", "event")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        test = proportional_hazard_test(cph, data, time_transform="rank")
+    table = test.summary.reset_index()
+    return pd.DataFrame({
+        "term": table.iloc[:, 0].astype(str),
+        "test_statistic": table["test_statistic"].astype(float),
+        "p": table["p"].astype(float),
+    })
