@@ -455,7 +455,10 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
          "event at time 0. The curve is the Kaplan–Meier estimate: at each relapse time it "
          "multiplies the share still relapse-free by (1 − relapses at that time / patients still "
          "followed at that time). Its 95 % confidence interval uses the log(−log) (exponential "
-         "Greenwood) formula, lifelines' default; where the curve is at 1 the interval is [1, 1]. "
+         "Greenwood) formula, lifelines' default: with V = the sum over relapse times up to t of "
+         "d / (n × (n − d)) (d relapses among n patients followed), the bounds are "
+         "exp(−exp(log(−log S) ± 1.959964 × √V / |log S|)); where the curve is at 1 the interval "
+         "is [1, 1]. "
          "The value at a time t (e.g. 12 months) is that of the last step at or before t; beyond "
          "the longest follow-up of the group (last event or censoring time) there is no value. The"
          " median is the first time the curve is at or below 0.5 (none if it stays above). "
@@ -510,8 +513,9 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
         ("Adverse events inside the window. Events per 1,000 doses = events / doses inside the "
          "window × 1,000, with an exact Poisson 95 % confidence interval. Patients with at least "
          "one event, as a number and a percentage with an exact (Clopper–Pearson) 95 % confidence "
-         "interval. Counts by term, relation, grade and serious; opportunistic infections "
-         "counted."),
+         "interval: for k of n patients, from BETA.INV(0.025; k; n − k + 1) to "
+         "BETA.INV(0.975; k + 1; n − k) in Excel's terms (0 when k = 0, 100 % when k = n). "
+         "Counts by term, relation, grade and serious; opportunistic infections counted."),
     ),
     (
         "exact Poisson 95 % interval",

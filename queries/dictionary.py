@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import math
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -172,7 +173,7 @@ def _worked_example() -> list[str]:
                 median = months
         at_risk -= 1
     lines.append(
-        "- **relapse-free survival** (Kaplan–Meier): " + "; ".join(steps)
+        "- **relapse-free survival** (Kaplan–Meier): " + "; ".join(steps) + _km_interval(times)
         + (f". Median = {median:.2f} months (the first time S ≤ 0.5)." if median is not None
            else ". The curve stays above 0.5: no median.")
     )
@@ -192,8 +193,33 @@ def _worked_example() -> list[str]:
     return lines
 
 
+def _km_interval(times: list[tuple[float, bool, str]], at: float = 12.0) -> str:
+    """The log(-log) interval of the Kaplan–Meier curve at `at` months, step by step."""
+    if at > max(t for t, _, _ in times):
+        return f". No value at {at:g} months: beyond the longest follow-up"
+    s, v, at_risk = 1.0, 0.0, len(times)
+    for months, event, _ in sorted(times):
+        if months > at:
+            break
+        if event:
+            s *= 1 - 1 / at_risk
+            v += 1 / (at_risk * (at_risk - 1)) if at_risk > 1 else math.inf
+        at_risk -= 1
+    if s == 1.0:
+        return f". At {at:g} months S = 1 and its interval is [1, 1]"
+    if s == 0.0 or math.isinf(v):
+        return ""
+    half = 1.959964 * math.sqrt(v) / abs(math.log(s))
+    low, high = sorted(math.exp(-math.exp(math.log(-math.log(s)) + sign * half))
+                       for sign in (1, -1))
+    return (f". At {at:g} months S = {s:.2f}, V = {v:.4f}, √V / |log S| = "
+            f"{math.sqrt(v) / abs(math.log(s)):.4f}; 95 % interval {low:.3f} to {high:.3f}")
+
+
 def _worked_labs_and_safety(patients: list[dict[str, object]]) -> list[str]:
     """The low-IgG and adverse-event figures of the example rows."""
+    from scipy.stats import beta
+
     from queries.filters import DEFAULT_IGG_THRESHOLD
 
     window = {p["patient_id"]: (p["first_dose_date"], p["last_followup_date"]) for p in patients}
@@ -206,6 +232,9 @@ def _worked_labs_and_safety(patients: list[dict[str, object]]) -> list[str]:
     doses = [row for row in TABLES["infusions"].example_rows()
              if window[row["patient_id"]][0] <= row["dose_date"] <= window[row["patient_id"]][1]]
     with_event = sorted({row["patient_id"] for row in events})
+    k, n = len(with_event), len(patients)
+    ci_low = beta.ppf(0.025, k, n - k + 1) if k else 0.0
+    ci_high = beta.ppf(0.975, k + 1, n - k) if k < n else 1.0
     lines = []
     if tested:
         lines.append(
@@ -219,7 +248,10 @@ def _worked_labs_and_safety(patients: list[dict[str, object]]) -> list[str]:
             f"- **safety**: {len(events)} adverse event(s) inside the windows over {len(doses)} "
             f"dose(s): {len(events)} / {len(doses)} × 1,000 = "
             f"{1000 * len(events) / len(doses):g} events per 1,000 doses; patients with an event: "
-            f"{len(with_event)} of {len(patients)}."
+            f"{k} of {n} = {100 * k / n:.1f} %, exact 95 % interval BETA.INV(0.025; {k}; "
+            f"{n - k + 1}) = {100 * ci_low:.1f} % to "
+            + (f"BETA.INV(0.975; {k + 1}; {n - k}) = " if k < n else "")
+            + f"{100 * ci_high:.1f} %."
         )
     return lines
 

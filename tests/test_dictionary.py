@@ -212,6 +212,11 @@ def test_the_worked_example_gives_the_dashboards_own_figures(imported, markdown)
     assert f"= {arr['rate']:.3f} per patient-year" in markdown
     assert f": {arr['ci_low']:.3f} to {arr['ci_high']:.3f}." in markdown
     assert f"Median = {figures['rfs']['all']['median_months']:.2f} months" in markdown
+    at_12 = figures["rfs"]["all"]["at_months"]["12"]
+    assert f"At 12 months S = {at_12['s']:.2f}" in markdown
+    assert f"95 % interval {at_12['ci_low']:.3f} to {at_12['ci_high']:.3f}" in markdown
+    with_event = figures["safety"]["patients_with_event"]
+    assert f"= {with_event['ci_low']:.1f} % to {with_event['ci_high']:.1f} %." in markdown
     assert figures["edss_change"]["all"]["worsened"] == markdown.count(": worsened (")
     assert figures["edss_change"]["all"]["stable"] == markdown.count(": stable (")
     low = figures["igg_low"]["all"]
