@@ -1,0 +1,276 @@
+"""Many people on one link: drive concurrent sessions against a running server, at the protocol level.
+
+    deploy/serve --port 8501 &                                     # the production start
+    python benchmarks/load.py --url http://127.0.0.1:8501          # every scenario, writes RESULTS.md
+    python benchmarks/load.py --url … --scenario same --sessions 20 --out /tmp/RESULTS.md
+    python benchmarks/load.py --cold-start --port 8639             # starts deploy/serve itself
+
+Each session does what a browser tab does (deploy/stclient.py): load the page over HTTP (the proxy's
+worker cookie), open the websocket `/_stcore/stream`, send a `rerun_script` with the URL's page and
+query string, and read `ForwardMsg`s until `script_finished`. A session's time runs from its first
+request to the end of its page's script run (the browser's own drawing is not included).
+
+Scenarios:
+- pages: one session, every analysis page: a first visit after a filter change (filters not seen by
+  the server before) and a warm run (the same view again): the script's run time per page;
+- same: N sessions open the same link at once (a meeting), filters not seen before;
+- filters: N sessions at once, each with different filters, on the analysis pages in turn;
+- cold (with --cold-start): start deploy/serve, and time the first page after it says healthy.
+Results (p50, p95 by nearest rank, max, errors) go into benchmarks/RESULTS.md under their own
+heading; the rest of that file (the data-layer benchmark) is left as it is.
+"""
+
+import argparse
+import asyncio
+import datetime as dt
+import itertools
+import math
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from deploy.stclient import Session, visit
+from ui.pages import ANALYSIS
+
+# the default page is served at the root (its url_path is not a route)
+PAGES = ["" if i == 0 else spec.url_path for i, spec in enumerate(ANALYSIS)]
+START, END = "<!-- load.py: start -->", "<!-- load.py: end -->"
+SUBTYPES = ("RRMS", "SPMS", "NMOSD")
+
+
+def filter_links(n: int) -> list[str]:
+    """n different filter selections as query strings: subsets of subtypes × sex."""
+    subsets = [c for k in (1, 2, 3) for c in itertools.combinations(SUBTYPES, k)]
+    links = []
+    for sex, subset in itertools.product((None, "F", "M"), subsets):
+        parts = [f"subtype={s}" for s in subset] + ([f"sex={sex}"] if sex else [])
+        links.append("&".join(parts))
+    return list(itertools.islice(itertools.cycle(links), n))
+
+
+def fresh(query: str) -> str:
+    """The query made new to the server's caches (an unused age range), so a filter change is real."""
+    lo = 18 + int(uuid.uuid4().int % 5)
+    return f"{query}&age={lo}&age=90".lstrip("&")
+
+
+def nearest_rank(values: list[float], q: float) -> float:
+    """The q-quantile by nearest rank (p95 of 20 values is the 19th smallest)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def stats(runs: list) -> dict:
+    """p50, p95, max of the successful sessions' seconds, and the errors."""
+    times = [r.seconds for r in runs if not isinstance(r, BaseException) and r.ok]
+    errors = [r for r in runs if isinstance(r, BaseException) or not r.ok]
+    return {
+        "n": len(runs),
+        "p50": statistics.median(times) if times else math.nan,
+        "p95": nearest_rank(times, 0.95) if times else math.nan,
+        "max": max(times) if times else math.nan,
+        "errors": len(errors),
+        "error_examples": sorted({describe_error(e) for e in errors})[:3],
+        "workers": sorted({r.worker for r in runs if not isinstance(r, BaseException) and r.worker}),
+    }
+
+
+def describe_error(e: object) -> str:
+    if isinstance(e, BaseException):
+        return f"{type(e).__name__}: {e}"[:160]
+    if e.exceptions:
+        return e.exceptions[0][:160]
+    return "page not found" if e.page_not_found else "script did not finish"
+
+
+async def concurrent(url: str, visits: list[tuple[str, str]], timeout: float) -> dict:
+    """All visits at once; each a new session."""
+    runs = await asyncio.gather(*(visit(url, page, query, timeout) for page, query in visits),
+                                return_exceptions=True)
+    return stats(runs)
+
+
+async def per_page(url: str, timeout: float) -> list[dict]:
+    """Script run times per page in one session: first visit after a filter change, then warm."""
+    rows = []
+    session = Session(url, timeout)
+    await session.open()
+    try:
+        await session.run("", "")
+        for page in PAGES:
+            await session.run(page, "")  # the page's whole-cohort view, as a visitor had it before
+            changed = fresh("subtype=RRMS&subtype=NMOSD")
+            first = await session.run(page, changed)
+            warm = [await session.run(page, changed) for _ in range(5)]
+            rows.append({
+                "page": page or ANALYSIS[0].url_path,
+                "filter_change": first.seconds,
+                "warm": statistics.median(w.seconds for w in warm),
+                "ok": first.ok and all(w.ok for w in warm),
+                "errors": [*first.exceptions, *(x for w in warm for x in w.exceptions)][:1],
+            })
+    finally:
+        await session.close()
+    return rows
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def report(args: argparse.Namespace, results: dict) -> str:
+    """The RESULTS.md section."""
+    lines = [
+        START,
+        "## Many sessions at once (benchmarks/load.py)",
+        "",
+        (f"Produced by `python benchmarks/load.py {' '.join(args.argv)}` on "
+        f"{dt.date.today().isoformat()} against `{args.url}`"
+        f"{' (started with deploy/serve)' if args.cold_start else ''}. Machine: "
+        f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}. "
+        "Each session loads the page, opens the websocket and runs one page as a browser does; its time "
+        "runs from the first request to the end of the script run (the browser's drawing not included). "
+        "p95 by nearest rank."),
+        "",
+    ]
+    if "pages" in results:
+        lines += [
+            ("Script run time per page, one session (budget: warm ≤ 150 ms, first visit after a filter "
+            "change ≤ 300 ms):"),
+            "",
+            "| page | first visit after a filter change | warm (median of 5) | |",
+            "|---|---|---|---|",
+        ]
+        for row in results["pages"]:
+            ok = row["ok"] and row["warm"] <= 0.150 and row["filter_change"] <= 0.300
+            note = verdict(ok) if row["ok"] else f"error: {row['errors'][:1]}"
+            lines.append(f"| {row['page']} | {1000 * row['filter_change']:.0f} ms | "
+                         f"{1000 * row['warm']:.0f} ms | {note} |")
+        lines.append("")
+    targets = {"same": 2.0, "filters": 4.0}
+    titles = {"same": "the same link (a meeting), filters not cached yet",
+              "filters": "different filters each, pages in turn"}
+    rows = [k for k in ("same", "filters") if k in results]
+    if rows:
+        lines += ["| sessions at once | n | p50 | p95 | max | errors | workers used | target | |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for key in rows:
+            r = results[key]
+            ok = r["p95"] <= targets[key] and r["errors"] == 0
+            lines.append(
+                f"| {titles[key]} | {r['n']} | {r['p50']:.2f} s | {r['p95']:.2f} s | {r['max']:.2f} s | "
+                f"{r['errors']} | {len(r['workers']) or 'n/a'} | p95 ≤ {targets[key]:.0f} s, 0 errors | "
+                f"{verdict(ok)} |"
+            )
+            for example in r["error_examples"]:
+                lines.append(f"|  error: {example} | | | | | | | | |")
+        lines.append("")
+    if "cold" in results:
+        c = results["cold"]
+        lines += [
+            (f"Cold start: `deploy/serve` healthy after {c['healthy']:.1f} s (workers started, libraries "
+            f"imported, every analysis page run once per worker); then a new visitor's first page in "
+            f"{c['first_page']:.2f} s (target ≤ 3 s: {verdict(c['ok'] and c['first_page'] <= 3)})."),
+            "",
+        ]
+    if args.note:
+        lines += [args.note, ""]
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def write(path: Path, section: str) -> None:
+    """Replace this script's section of RESULTS.md (or append it), leaving the rest as it is."""
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
+    text = pattern.sub(lambda _: section, text) if pattern.search(text) else (
+        text.rstrip("\n") + "\n\n" + section
+    )
+    path.write_text(text.rstrip("\n") + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8501", help="a running server")
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--scenario", choices=["pages", "same", "filters", "all"], default="all")
+    parser.add_argument("--page", default="survival", help="the page of the 'same link' scenario")
+    parser.add_argument("--cold-start", action="store_true",
+                        help="start deploy/serve on --port first (and stop it at the end)")
+    parser.add_argument("--port", type=int, default=8639)
+    parser.add_argument("--workers", type=int, default=None, help="deploy/serve --workers")
+    parser.add_argument("--timeout", type=float, default=120, help="seconds per session at most")
+    parser.add_argument("--note", default="", help="a line to add under the tables")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    args = parser.parse_args()
+    args.argv = sys.argv[1:]
+    if not 1 <= args.sessions <= 100:
+        parser.error("--sessions: 1 to 100")
+
+    results: dict = {}
+    server = None
+    if args.cold_start:
+        args.url = f"http://127.0.0.1:{args.port}"
+        server = _start_kept(args)
+        results["cold"] = server["cold"]
+    try:
+        if args.scenario in ("pages", "all"):
+            results["pages"] = asyncio.run(per_page(args.url, args.timeout))
+        if args.scenario in ("same", "all"):
+            link = fresh("subtype=RRMS&subtype=SPMS&followup=12&followup=60")
+            results["same"] = asyncio.run(
+                concurrent(args.url, [(args.page, link)] * args.sessions, args.timeout))
+        if args.scenario in ("filters", "all"):
+            visits = [(PAGES[i % len(PAGES)], fresh(q))
+                      for i, q in enumerate(filter_links(args.sessions))]
+            results["filters"] = asyncio.run(concurrent(args.url, visits, args.timeout))
+    finally:
+        if server:
+            os.killpg(server["process"].pid, signal.SIGTERM)
+            server["process"].wait(timeout=30)
+    section = report(args, results)
+    write(args.out, section)
+    print(section)
+
+
+def _start_kept(args: argparse.Namespace) -> dict:
+    """Start deploy/serve, measure the cold start, and keep it running for the scenarios."""
+    command = [str(ROOT / "deploy" / "serve"), "--port", str(args.port)]
+    if args.workers:
+        command += ["--workers", str(args.workers)]
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    try:
+        while True:
+            if process.poll() is not None or time.perf_counter() - start > 300:
+                raise RuntimeError("deploy/serve did not become healthy")
+            try:
+                with urllib.request.urlopen(args.url + "/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        healthy = time.perf_counter() - start
+        first = asyncio.run(visit(args.url, PAGES[0], "", args.timeout))
+    except BaseException:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        raise
+    return {"process": process,
+            "cold": {"healthy": healthy, "first_page": first.seconds, "ok": first.ok}}
+
+
+if __name__ == "__main__":
+    main()
