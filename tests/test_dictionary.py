@@ -186,6 +186,21 @@ def test_the_template_imports_as_it_is_with_no_problem_and_the_dictionary_sheet_
     assert patients.exists()
 
 
+def test_the_template_uploaded_on_the_data_page_stages_without_a_problem(tmp_path):
+    # the Data page's path: read_uploads on the uploaded bytes, then stage (validated, not active)
+    notes: list[str] = []
+
+    sources = importer.read_uploads([("template.xlsx", template_xlsx())], notes)
+    staged = importer.stage(sources, tmp_path, notes)
+
+    try:
+        assert sorted(s.table for s in sources) == sorted(TABLES)
+        assert staged.ok and staged.problems == []
+        assert staged.rows == {name: 2 for name in TABLES}
+    finally:
+        importer.discard(staged)
+
+
 def test_a_template_with_its_optional_and_may_be_empty_sheets_left_empty_imports(tmp_path):
     book = load_workbook(io.BytesIO(template_xlsx()))
     emptied = [t.name for t in TABLES.values() if not t.required or t.may_be_empty]
