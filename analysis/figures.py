@@ -54,9 +54,51 @@ def swimmer(ds: Dataset, filters: Filters, max_patients: int) -> dict[str, pd.Da
     return {"lanes": lanes, "events": events, "per_kind": per_kind, "listing": listing}
 
 
+def adverse_events(ds: Dataset, filters: Filters) -> dict[str, pd.DataFrame]:
+    """The adverse events inside the selected patients' windows: the listing, the counts by term,
+    relation, grade and seriousness, by term (and by term, relation and grade), and the infections
+    (flagged 'infection' or 'opportunistic') with their counts by term."""
+    listing = ds.run("adverse_event_listing", filters)
+    counts = ds.run("adverse_event_counts", filters)
+    flags = listing["opportunistic"].fillna(False).astype(bool)
+    if ds.has("adverse_events", "infection"):
+        flags |= listing["infection"].fillna(False).astype(bool)
+    infections = listing[flags]
+    return {
+        "listing": listing,
+        "counts": counts,
+        "by_term": listing.groupby("term").size().rename("events").reset_index(),
+        "by_term_relation_grade": counts.groupby(["term", "relation", "grade"], as_index=False)[
+            "events"].sum(),
+        "infections": infections,
+        "infections_by_term": infections.groupby(["term", "opportunistic"], as_index=False).size()
+        .rename(columns={"size": "events"}),
+    }
+
+
+def lab_values(
+    ds: Dataset, filters: Filters, test: str, below: float, max_patients: int,
+    low: float | None = None,
+) -> dict[str, pd.DataFrame | int]:
+    """One lab test's values inside the windows: a fixed sample of at most max_patients patients'
+    values (the lines), per subtype × 6-month interval (patients, values, median, minimum, values
+    below `below`), the totals, and every value below `low` (the marked ones; None without `low`)."""
+    by_interval = ds.run("lab_values_by_interval", filters, test=test, below=below)
+    total = by_interval[by_interval["subtype"].isna()].iloc[0]
+    return {
+        "sample": ds.run("lab_values_sample", filters, test=test, max_patients=max_patients),
+        "by_interval": by_interval[by_interval["subtype"].notna()].reset_index(drop=True),
+        "patients": int(total["patients"]),
+        "values": int(total["values"]),
+        "low": None if low is None else ds.run("lab_values_below", filters, test=test, below=low),
+    }
+
+
 CALLS: dict[str, Callable] = {
     "table_one": table_one,
     "km_curves": km_curves,
     "mean_change_ci": mean_change_ci,
     "swimmer": swimmer,
+    "adverse_events": adverse_events,
+    "lab_values": lab_values,
 }

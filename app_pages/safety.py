@@ -8,7 +8,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import data, privacy
-from ui.components import chart, fmt, fmt_ci, header, patient_lines, safe_csv, sample_patients
+from ui.components import (
+    MAX_PATIENTS_DRAWN, chart, fmt, fmt_ci, header, patient_lines, safe_csv, sample_note,
+)
 from ui.settings import min_count
 from ui.theme import colour, colour_map
 
@@ -63,11 +65,12 @@ st.caption(
     f"{privacy.count(n_selected)} selected patients with at least one event."
 )
 
-listing = data.run("adverse_event_listing", f)
+ae = data.call("adverse_events", f)
+listing = ae["listing"]
 if listing.empty:
     st.info("No adverse events inside the selected patients' follow-up windows.")
 elif viewer:
-    by_term = listing.groupby("term").size().rename("events").reset_index()
+    by_term = ae["by_term"].copy()
     by_term["events"] = by_term["events"].map(privacy.count)
     st.markdown("**Events by term** (shared view: no patient-level listing)")
     st.dataframe(by_term, hide_index=True, key="ae-by-term")
@@ -94,11 +97,11 @@ else:
     )
 
 st.subheader("Events by term, relation and grade")
-counts = data.run("adverse_event_counts", f)
+counts = ae["counts"]
 if counts.empty:
     st.info("No adverse events to break down.")
 else:
-    by = counts.groupby(["term", "relation", "grade"], as_index=False)["events"].sum()
+    by = ae["by_term_relation_grade"].copy()
     by["label"] = "grade " + by["grade"].astype(str)
     by["relation"] = by["relation"].str.replace("_", " ")
     plotted = by[~by["events"].map(privacy.small)]
@@ -136,13 +139,16 @@ else:
         key="igg", bind="query-params",
         help="A patient counts as low IgG with at least one value below this after the first dose.",
     )
-    igg_low = data.summary(dataclasses.replace(f, igg_threshold=float(threshold)))["igg_low"]
+    by_group = data.run("group_summary", dataclasses.replace(f, igg_threshold=float(threshold)))
+    by_group = by_group.assign(group=by_group["subtype"].fillna("all")).set_index("group")
     groups = ["all", *order]
-    hide_groups = privacy.breakdown_hidden([(igg_low[g]["n"], igg_low[g]["tested"]) for g in order])
+    hide_groups = privacy.breakdown_hidden(
+        [(by_group.at[g, "igg_low"], by_group.at[g, "igg_tested"]) for g in order]
+    )
     share = st.columns(len(groups))
     for col, g in zip(share, groups):
-        r = igg_low[g]
-        shown = privacy.HIDDEN if g != "all" and hide_groups else privacy.pct(r["n"], r["tested"])
+        n, tested = int(by_group.at[g, "igg_low"]), int(by_group.at[g, "igg_tested"])
+        shown = privacy.HIDDEN if g != "all" and hide_groups else privacy.pct(n, tested)
         col.metric(f"{'All' if g == 'all' else g}: IgG < {threshold:g} g/L", shown)
     st.caption(
         f"Patients with at least one IgG value below {threshold:g} g/L after the first dose, of those "
@@ -150,96 +156,101 @@ else:
         + (f" Per-subtype shares are hidden in the shared view because one of them is below {k}."
            if hide_groups else "")
     )
-    igg = data.run("lab_values", f, test="IgG")
-    if igg.empty:
-        st.info("No IgG values inside the selected patients' windows.")
-    else:
-        igg["patient"] = privacy.anonymous_ids(igg["patient_id"])
-        drawn, sampled = sample_patients(igg)
-        fig = go.Figure([
-            patient_lines(drawn, "months", "value", "subtype", colour(g), g,
-                          "%{customdata}<br>month %{x:.1f}: IgG %{y:.1f} g/L")
-            for g in order if (drawn["subtype"] == g).any()
-        ])
-        fig.update_layout(xaxis_title="Months since first dose", yaxis_title="IgG (g/L)",
-                          legend_title_text="Subtype")
-        fig.update_xaxes(rangemode="tozero")
-        fig.add_hline(
-            y=threshold, line_dash="dash", line_color="#D55E00",
-            annotation_text=f"threshold {threshold:g} g/L", annotation_position="bottom right",
-        )
-        if viewer:
-            igg["interval"] = (igg["months"] // 6 * 6).astype(int)
-            table = igg.groupby(["subtype", "interval"], as_index=False).agg(
-                patients=("patient_id", "nunique"), values=("value", "size"),
-                median_g_l=("value", "median"),
-                below=("value", lambda v: int((v < threshold).sum())),
-            )
-            for c in ("patients", "values", "below"):
-                table[c] = table[c].map(privacy.count)
-            table = table.rename(columns={"interval": "months_from"})
-        else:
-            table = igg[["patient_id", "subtype", "sample_date", "months", "value", "unit"]]
-        chart(
-            fig, table, "IgG over time",
-            sampled + f"IgG values after the first dose (g/L), one line per patient, coloured by subtype; "
-            f"{privacy.count(igg['patient_id'].nunique())} patients, {privacy.count(len(igg))} values. "
-            f"Dashed line: the threshold ({threshold:g} g/L).",
-        )
 
-    st.subheader("Platelets")
-    platelets = data.run("lab_values", f, test="platelets")
-    if platelets.empty:
-        st.info("No platelet values inside the selected patients' windows.")
-    else:
-        platelets["patient"] = privacy.anonymous_ids(platelets["patient_id"])
-        drawn, sampled = sample_patients(platelets)
+    def lab_chart(test: str, axis: str, unit: str, line: dict, below: float,
+                  low: float | None = None, faint: bool = False) -> dict | None:
+        """One lab test over time: a line per patient (a fixed sample at registry scale), a
+        reference line, the values below `low` marked; the table behind: the values (team) or
+        per subtype and 6-month interval (shared view). None when there is no value."""
+        lab = data.call("lab_values", f, test=test, below=below, max_patients=MAX_PATIENTS_DRAWN,
+                        low=low)
+        values, marked = lab["sample"].copy(), lab["low"]
+        if values.empty:
+            return None
+        # one numbering for the lines and the marked values, so that a patient keeps one label
+        ids = values["patient_id"] if marked is None else pd.concat([values["patient_id"], marked["patient_id"]])
+        label = dict(zip(ids, privacy.anonymous_ids(ids)))
+        values["patient"] = values["patient_id"].map(label)
         fig = go.Figure([
-            patient_lines(drawn, "months", "value", "subtype", colour(g), g,
-                          "%{customdata}<br>month %{x:.1f}: %{y:.1f} ×10⁹/L")
-            for g in order if (drawn["subtype"] == g).any()
+            patient_lines(values, "months", "value", "subtype", colour(g), g,
+                          f"%{{customdata}}<br>month %{{x:.1f}}: {unit}")
+            for g in order if (values["subtype"] == g).any()
         ])
-        fig.update_traces(marker={"size": 4}, opacity=0.6)
-        fig.update_layout(xaxis_title="Months since first dose", yaxis_title="Platelets (×10⁹/L)",
+        if faint:
+            fig.update_traces(marker={"size": 4}, opacity=0.6)
+        fig.update_layout(xaxis_title="Months since first dose", yaxis_title=axis,
                           legend_title_text="Subtype")
         fig.update_xaxes(rangemode="tozero")
-        fig.add_hline(
-            y=PLATELET_LLN, line_dash="dash", line_color="#555555",
-            annotation_text="lower normal limit 150", annotation_position="top right",
-        )
-        low = platelets[platelets["value"] < LOW_PLATELETS]
-        if not low.empty:
+        fig.add_hline(y=line["y"], line_dash="dash", line_color=line["colour"],
+                      annotation_text=line["text"], annotation_position=line["position"])
+        if marked is not None and not marked.empty:
+            marked = marked.assign(patient=marked["patient_id"].map(label))
             fig.add_trace(go.Scatter(
-                x=low["months"], y=low["value"], mode="markers", name=f"< {LOW_PLATELETS:g} ×10⁹/L",
-                marker={"size": 13, "color": "#D55E00", "symbol": "diamond", "line": {"width": 1, "color": "black"}},
-                customdata=low[["patient"]], hovertemplate=(
+                x=marked["months"], y=marked["value"], mode="markers", name=f"< {low:g} ×10⁹/L",
+                marker={"size": 13, "color": "#D55E00", "symbol": "diamond",
+                        "line": {"width": 1, "color": "black"}},
+                customdata=marked[["patient"]], hovertemplate=(
                     "%{customdata[0]}<br>month %{x:.1f}<br>%{y:.1f} ×10⁹/L<extra>low platelets</extra>"
                 ),
             ))
-            lowest = low.loc[low["value"].idxmin()]
+            lowest = marked.loc[marked["value"].idxmin()]
             fig.add_annotation(
                 x=lowest["months"], y=lowest["value"], ax=110, ay=0, xanchor="left",
                 text=f"lowest {lowest['value']:g} ×10⁹/L ({lowest['subtype']})", showarrow=True,
                 arrowhead=2, font={"color": "#D55E00"},
             )
         if viewer:
-            platelets["interval"] = (platelets["months"] // 6 * 6).astype(int)
-            table = platelets.groupby(["subtype", "interval"], as_index=False).agg(
-                patients=("patient_id", "nunique"), values=("value", "size"),
-                median=("value", "median"), minimum=("value", "min"),
-            )
-            for c in ("patients", "values"):
+            table = lab["by_interval"]
+            for c in ("patients", "values", "below"):
                 table[c] = table[c].map(privacy.count)
-            table = table.rename(columns={"interval": "months_from"})
         else:
-            table = platelets[["patient_id", "subtype", "sample_date", "months", "value", "unit"]]
+            table = values[["patient_id", "subtype", "sample_date", "months", "value", "unit"]]
+        sampled = sample_note(values["patient_id"].nunique(), lab["patients"])
+        return {"fig": fig, "table": table, "sampled": sampled, "patients": lab["patients"],
+                "values": lab["values"], "low": marked}
+
+    igg = lab_chart(
+        "IgG", "IgG (g/L)", "IgG %{y:.1f} g/L",
+        {"y": threshold, "colour": "#D55E00", "text": f"threshold {threshold:g} g/L",
+         "position": "bottom right"},
+        below=float(threshold),
+    )
+    if igg is None:
+        st.info("No IgG values inside the selected patients' windows.")
+    else:
+        table = igg["table"]
+        if viewer:
+            table = table[["subtype", "months_from", "patients", "values", "median", "below"]]
+            table = table.rename(columns={"median": "median_g_l"})
+        chart(
+            igg["fig"], table, "IgG over time",
+            igg["sampled"] + "IgG values after the first dose (g/L), one line per patient, coloured by "
+            f"subtype; {privacy.count(igg['patients'])} patients, {privacy.count(igg['values'])} values. "
+            f"Dashed line: the threshold ({threshold:g} g/L).",
+        )
+
+    st.subheader("Platelets")
+    platelets = lab_chart(
+        "platelets", "Platelets (×10⁹/L)", "%{y:.1f} ×10⁹/L",
+        {"y": PLATELET_LLN, "colour": "#555555", "text": "lower normal limit 150",
+         "position": "top right"},
+        below=LOW_PLATELETS, low=LOW_PLATELETS, faint=True,
+    )
+    if platelets is None:
+        st.info("No platelet values inside the selected patients' windows.")
+    else:
+        table = platelets["table"]
+        if viewer:
+            table = table[["subtype", "months_from", "patients", "values", "median", "minimum"]]
+        low = platelets["low"]
         low_patients = low["patient_id"].nunique()
         chart(
-            fig, table, "Platelets over time",
-            sampled + f"Platelet counts after the first dose (×10⁹/L), one line per patient; dashed line: lower normal "
-            f"limit 150; diamonds: values below {LOW_PLATELETS:g} ({privacy.count(len(low))} values in "
-            f"{privacy.count(low_patients)} patient{'' if low_patients == 1 and not viewer else 's'}). {privacy.count(platelets['patient_id'].nunique())} "
-            f"patients, {privacy.count(len(platelets))} values.",
+            platelets["fig"], table, "Platelets over time",
+            platelets["sampled"] + "Platelet counts after the first dose (×10⁹/L), one line per "
+            f"patient; dashed line: lower normal limit 150; diamonds: values below {LOW_PLATELETS:g} "
+            f"({privacy.count(len(low))} values in {privacy.count(low_patients)} "
+            f"patient{'' if low_patients == 1 and not viewer else 's'}). "
+            f"{privacy.count(platelets['patients'])} patients, {privacy.count(platelets['values'])} values.",
         )
 
 st.subheader("Infections")
@@ -247,18 +258,16 @@ if not data.has("adverse_events", "opportunistic"):
     st.info("This dataset's adverse events have no 'opportunistic' column: opportunistic infections "
             "cannot be counted.")
 else:
-    infections = listing[listing["opportunistic"].fillna(False).astype(bool)]
-    if data.has("adverse_events", "infection"):
-        infections = listing[listing["infection"].fillna(False).astype(bool) | listing["opportunistic"].fillna(False).astype(bool)]
+    infections = ae["infections"]
     if infections.empty:
         st.info(
             f"No infections recorded among the {privacy.count(len(listing))} adverse events of the selected "
             f"patients; opportunistic infections: {privacy.count(opportunistic)}."
         )
     elif viewer:
-        table = infections.groupby(["term", "opportunistic"], as_index=False).size()
-        table["size"] = table["size"].map(privacy.count)
-        st.dataframe(table.rename(columns={"size": "events"}), hide_index=True, key="infections-by-term")
+        table = ae["infections_by_term"].copy()
+        table["events"] = table["events"].map(privacy.count)
+        st.dataframe(table, hide_index=True, key="infections-by-term")
     else:
         st.dataframe(
             infections[["patient_id", "subtype", "onset_date", "term", "opportunistic", "grade", "serious"]],
@@ -282,18 +291,17 @@ else:
         "With Gd-enhancing lesions", privacy.pct(mri["gd_patients"], mri["scanned_patients"]),
         help="Patients with ≥ 1 Gd-enhancing lesion on a scan after the first dose, of those scanned.",
     )
-    outcomes = data.run("patient_outcome", f)
-    scanned = outcomes[outcomes["scanned"]]
-    if scanned.empty:
+    per_group = data.run("group_summary", f).set_index("subtype", drop=False)
+    scanned_total = int(per_group.loc[per_group["subtype"].isna(), "scanned"].iloc[0])
+    if scanned_total == 0:
         st.info("No scans inside the selected patients' windows.")
     else:
         rows = []
-        for measure, column in (("New T2 lesions", "new_t2"), ("Gd-enhancing lesions", "gd")):
+        for measure, column in (("New T2 lesions", "new_t2_patients"), ("Gd-enhancing lesions", "gd_patients")):
             counts = [
-                (g, int(d[column].fillna(False).sum()), len(d))
+                (g, int(per_group.at[g, column]), int(per_group.at[g, "scanned"]))
                 for g in order
-                for d in [scanned[scanned["subtype"] == g]]
-                if len(d)
+                if g in per_group.index and per_group.at[g, "scanned"]
             ]
             hide = privacy.breakdown_hidden([(n, total) for _, n, total in counts])
             rows += [{
@@ -330,19 +338,13 @@ else:
             chart(
                 fig, table, "MRI activity by subtype",
                 "Patients with ≥ 1 new/enlarging T2 lesion, or ≥ 1 Gd-enhancing lesion, on a scan after "
-                f"the first dose, as % of scanned patients per subtype; {privacy.count(len(scanned))} "
+                f"the first dose, as % of scanned patients per subtype; {privacy.count(scanned_total)} "
                 f"patients scanned.{hidden}",
                 height=380,
             )
 
-        scans = data.run("mri_scans", f)
-        scans["interval"] = (scans["months"] // 12 * 12).astype(int)
-        lesions = scans.groupby(["subtype", "interval"], as_index=False).agg(
-            scans=("scan_date", "size"), new_t2_lesions=("new_t2_lesions", "sum"),
-            gd_lesions=("gd_enhancing_lesions", "sum"),
-        )
-        lesions["new_t2_per_scan"] = lesions["new_t2_lesions"] / lesions["scans"]
-        lesions["months"] = lesions["interval"].map(lambda m: f"{m}–{m + 12}")
+        lesions = data.run("mri_lesions_by_year", f)
+        total_scans = int(lesions["scans"].sum())
         lesions["label"] = "n = " + lesions["scans"].map(privacy.count)
         plotted = lesions[
             ~lesions["scans"].map(privacy.small) & ~lesions["new_t2_lesions"].map(privacy.small)
@@ -371,6 +373,6 @@ else:
         chart(
             fig, lesions.drop(columns=["interval", "label"]), "MRI lesions over follow-up",
             "New/enlarging T2 lesions per scan (mean) by year of follow-up and subtype, scans after the first "
-            f"dose; {privacy.count(len(scans))} scans (n = scans per bar).{hidden}",
+            f"dose; {privacy.count(total_scans)} scans (n = scans per bar).{hidden}",
             height=380,
         )

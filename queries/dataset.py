@@ -16,7 +16,7 @@ SQL_DIR = Path(__file__).parent / "sql"
 # and the selection macro every query starts from
 SETUP = (
     "contract_constants", "contract_macros", "patient_facts", "engagement_facts", "selected_patients",
-    "edss_values",
+    "edss_values", "lab_values_in_window",
 )
 CONSTANTS = {"days_per_month": DAYS_PER_MONTH, "days_per_year": DAYS_PER_YEAR}
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
