@@ -4,7 +4,8 @@
 
 Each builder turns contract tables into the files a study team really has (a clinic workbook, a
 REDCap export with its data dictionary, SPSS and Stata files) and returns them with the mapping that
-reads them back. The tests call the same builders on the whole demo cohort (tests/test_mapping_*.py).
+reads them back. The tests call the same builders on the whole demo cohort
+(tests/test_mapping_*.py).
 """
 
 import csv
@@ -21,7 +22,16 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 DEMO = HERE.parent / "data" / "demo"
-TABLES = ("patients", "infusions", "relapses", "edss", "mri", "labs", "adverse_events", "engagement")
+TABLES = (
+    "patients",
+    "infusions",
+    "relapses",
+    "edss",
+    "mri",
+    "labs",
+    "adverse_events",
+    "engagement",
+)
 EXAMPLE_PATIENTS = 12
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)
 
@@ -31,7 +41,9 @@ def demo_tables(demo: Path = DEMO, patients: int | None = None) -> dict[str, pd.
     tables = {t: pd.read_parquet(demo / f"{t}.parquet") for t in TABLES}
     if patients is not None:
         keep = set(tables["patients"]["patient_id"].head(patients))
-        tables = {t: f[f["patient_id"].isin(keep)].reset_index(drop=True) for t, f in tables.items()}
+        tables = {
+            t: f[f["patient_id"].isin(keep)].reset_index(drop=True) for t, f in tables.items()
+        }
     return tables
 
 
@@ -65,23 +77,34 @@ def _xlsx(sheets: dict[str, list[list]]) -> bytes:
 def _fixed_zip(raw: bytes) -> bytes:
     """The same zip with fixed timestamps (openpyxl stamps the time of saving)."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(raw)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             data = src.read(info)
             if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*", rb"\g<1>2026-01-01T00:00:00Z",
-                              data)
+                data = re.sub(
+                    rb"(<dcterms:(created|modified)[^>]*>)[^<]*",
+                    rb"\g<1>2026-01-01T00:00:00Z",
+                    data,
+                )
             dst.writestr(zipfile.ZipInfo(info.filename, FIXED_TIME), data, zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
 # A clinic workbook: one row per patient with repeated visit columns, and a sheet per event list
 
-SUBTYPE_SPELLINGS = {"RRMS": ["Relapsing-remitting", "RRMS", "rrms"],
-                     "SPMS": ["Secondary progressive", "SPMS", "spms"],
-                     "NMOSD": ["NMO", "NMOSD", "nmosd"]}
-RELATION_WORDS = {"during_infusion": "During infusion", "post_infusion": "After infusion",
-                  "not_infusion_related": "Not related"}
+SUBTYPE_SPELLINGS = {
+    "RRMS": ["Relapsing-remitting", "RRMS", "rrms"],
+    "SPMS": ["Secondary progressive", "SPMS", "spms"],
+    "NMOSD": ["NMO", "NMOSD", "nmosd"],
+}
+RELATION_WORDS = {
+    "during_infusion": "During infusion",
+    "post_infusion": "After infusion",
+    "not_infusion_related": "Not related",
+}
 EXCLUDED_PATIENT = "RTX-900"  # a MOGAD patient the mapping leaves out
 
 
@@ -92,18 +115,36 @@ def wide_workbook(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, bytes], st
     relapses = tables["relapses"].sort_values(["patient_id", "onset_date"])
     n_edss = max(1, int(edss.groupby("patient_id").size().max()) if len(edss) else 1)
     n_rel = max(1, int(relapses.groupby("patient_id").size().max()) if len(relapses) else 1)
-    header = ["Patient no.", "Diagnosis", "Gender (F/M)", "Age (years)", "EDSS baseline",
-              "First infusion", "Last visit", "Disease duration (years)", "Prior DMTs", "Centre"]
+    header = [
+        "Patient no.",
+        "Diagnosis",
+        "Gender (F/M)",
+        "Age (years)",
+        "EDSS baseline",
+        "First infusion",
+        "Last visit",
+        "Disease duration (years)",
+        "Prior DMTs",
+        "Centre",
+    ]
     for k in range(1, n_edss + 1):
         header += [f"EDSS {k} date", f"EDSS {k}"]
     for k in range(1, n_rel + 1):
         header += [f"Relapse {k} date", f"Relapse {k} severity"]
     rows = [["Rituximab cohort: clinic follow-up sheet (synthetic)"], [], header]
     for i, r in enumerate(p.itertuples()):
-        row = [r.patient_id, SUBTYPE_SPELLINGS[r.subtype][i % 3], r.sex.lower() if i % 7 == 0 else r.sex,
-               r.age_at_first_dose, r.baseline_edss, _mixed_date(r.first_dose_date, i),
-               _mixed_date(r.last_followup_date, i + 1), r.disease_duration_years, r.prior_treatments,
-               r.site]
+        row = [
+            r.patient_id,
+            SUBTYPE_SPELLINGS[r.subtype][i % 3],
+            r.sex.lower() if i % 7 == 0 else r.sex,
+            r.age_at_first_dose,
+            r.baseline_edss,
+            _mixed_date(r.first_dose_date, i),
+            _mixed_date(r.last_followup_date, i + 1),
+            r.disease_duration_years,
+            r.prior_treatments,
+            r.site,
+        ]
         visits = edss[edss["patient_id"] == r.patient_id]
         for k in range(n_edss):
             if k < len(visits):
@@ -119,45 +160,85 @@ def wide_workbook(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, bytes], st
             else:
                 row += [None, None]
         rows.append(row)
-    rows.append([EXCLUDED_PATIENT, "MOGAD", "F", 30.0, 2.0, "01/02/2019", "01/02/2020", 1.0, 0,
-                 "Tehran"])
+    rows.append(
+        [EXCLUDED_PATIENT, "MOGAD", "F", 30.0, 2.0, "01/02/2019", "01/02/2020", 1.0, 0, "Tehran"]
+    )
     inf = [["Patient no.", "Infusion date", "Dose (mg)", "Course"]]
     for i, r in enumerate(tables["infusions"].itertuples()):
         inf.append([r.patient_id, _mixed_date(r.dose_date, i), r.dose_mg, r.course])
     inf.append([EXCLUDED_PATIENT, "01/02/2019", 500.0, 1])
     mri = [["Patient no.", "Scan date", "New T2 lesions", "Gd+ lesions"]] + [
         [r.patient_id, _mixed_date(r.scan_date, i), r.new_t2_lesions, r.gd_enhancing_lesions]
-        for i, r in enumerate(tables["mri"].itertuples())]
+        for i, r in enumerate(tables["mri"].itertuples())
+    ]
     labs = [["Patient no.", "Date", "Test", "Result", "Unit"]]
     for i, r in enumerate(tables["labs"].itertuples()):
         if r.test == "IgG":  # the laboratory reports IgG in mg/dL
-            labs.append([r.patient_id, _mixed_date(r.sample_date, i), "IgG", round(r.value * 100, 6),
-                         "mg/dL"])
+            labs.append(
+                [
+                    r.patient_id,
+                    _mixed_date(r.sample_date, i),
+                    "IgG",
+                    round(r.value * 100, 6),
+                    "mg/dL",
+                ]
+            )
         else:
             labs.append([r.patient_id, _mixed_date(r.sample_date, i), r.test, r.value, r.unit])
-    aes = [["Patient no.", "Onset", "Event", "Relation", "CTCAE grade", "Serious", "Infection",
-            "Opportunistic", "Outcome"]] + [
-        [r.patient_id, _mixed_date(r.onset_date, i), r.term, RELATION_WORDS[r.relation], r.grade,
-         "Yes" if r.serious else "No", "Yes" if r.infection else "No",
-         "Yes" if r.opportunistic else "No", r.outcome.capitalize()]
-        for i, r in enumerate(tables["adverse_events"].itertuples())]
+    aes = [
+        [
+            "Patient no.",
+            "Onset",
+            "Event",
+            "Relation",
+            "CTCAE grade",
+            "Serious",
+            "Infection",
+            "Opportunistic",
+            "Outcome",
+        ]
+    ] + [
+        [
+            r.patient_id,
+            _mixed_date(r.onset_date, i),
+            r.term,
+            RELATION_WORDS[r.relation],
+            r.grade,
+            "Yes" if r.serious else "No",
+            "Yes" if r.infection else "No",
+            "Yes" if r.opportunistic else "No",
+            r.outcome.capitalize(),
+        ]
+        for i, r in enumerate(tables["adverse_events"].itertuples())
+    ]
     contacts = [["Patient no.", "Date", "Channel", "Type"]] + [
         [r.patient_id, _mixed_date(r.contact_date, i), r.channel, r.kind]
-        for i, r in enumerate(tables["engagement"].itertuples())]
-    book = _xlsx({"Patients": rows, "Infusions": inf, "MRI": mri, "Labs": labs,
-                  "Adverse events": aes, "Contacts": contacts})
+        for i, r in enumerate(tables["engagement"].itertuples())
+    ]
+    book = _xlsx(
+        {
+            "Patients": rows,
+            "Infusions": inf,
+            "MRI": mri,
+            "Labs": labs,
+            "Adverse events": aes,
+            "Contacts": contacts,
+        }
+    )
     mapping = WIDE_MAPPING_HEAD
     for k in range(1, n_edss + 1):
         mapping += f'\n[[edss.repeat]]\nassessment_date = "EDSS {k} date"\nedss = "EDSS {k}"\n'
     mapping += WIDE_MAPPING_RELAPSES
     for k in range(1, n_rel + 1):
-        mapping += (f'\n[[relapses.repeat]]\nonset_date = "Relapse {k} date"\n'
-                    f'severity = "Relapse {k} severity"\n')
+        mapping += (
+            f'\n[[relapses.repeat]]\nonset_date = "Relapse {k} date"\n'
+            f'severity = "Relapse {k} severity"\n'
+        )
     mapping += WIDE_MAPPING_TAIL
     return {"cohort.xlsx": book}, mapping
 
 
-WIDE_MAPPING_HEAD = '''\
+WIDE_MAPPING_HEAD = """\
 # cohort.xlsx: the clinic's follow-up workbook -> the cohort tables.
 
 [settings]
@@ -194,15 +275,15 @@ course = "Course"
 [edss]
 source = { file = "cohort.xlsx", sheet = "Patients" }
 patient_id = "Patient no."
-'''
+"""
 
-WIDE_MAPPING_RELAPSES = '''
+WIDE_MAPPING_RELAPSES = """
 [relapses]
 source = { file = "cohort.xlsx", sheet = "Patients" }
 patient_id = "Patient no."
-'''
+"""
 
-WIDE_MAPPING_TAIL = '''
+WIDE_MAPPING_TAIL = """
 [mri]
 source = { file = "cohort.xlsx", sheet = "MRI" }
 patient_id = "Patient no."
@@ -223,7 +304,7 @@ test = "IgG"
 from = "mg/dL"
 factor = 0.01
 
-[adverse_events]                  # course is not in the sheet: the course of the last dose before onset
+[adverse_events]                  # no course column: the course of the last dose before onset
 source = { file = "cohort.xlsx", sheet = "Adverse events" }
 patient_id = "Patient no."
 onset_date = "Onset"
@@ -246,71 +327,162 @@ patient_id = "Patient no."
 contact_date = "Date"
 channel = "Channel"
 kind = "Type"
-'''
+"""
 
 
 # A REDCap project: longitudinal, repeating instruments, a repeating event, a checkbox field
 
 DICTIONARY_HEADER = [
-    "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
-    "Choices, Calculations, OR Slider Labels", "Field Note", "Text Validation Type OR Show Slider Number",
-    "Text Validation Min", "Text Validation Max", "Identifier?", "Branching Logic (Show field only if...)",
-    "Required Field?", "Custom Alignment", "Question Number (surveys only)", "Matrix Group Name",
-    "Matrix Ranking?", "Field Annotation"]
-PRIOR_DMTS = ("Interferon beta", "Glatiramer acetate", "Teriflunomide", "Dimethyl fumarate",
-              "Fingolimod", "Natalizumab", "Azathioprine", "Mycophenolate", "Other")
+    "Variable / Field Name",
+    "Form Name",
+    "Section Header",
+    "Field Type",
+    "Field Label",
+    "Choices, Calculations, OR Slider Labels",
+    "Field Note",
+    "Text Validation Type OR Show Slider Number",
+    "Text Validation Min",
+    "Text Validation Max",
+    "Identifier?",
+    "Branching Logic (Show field only if...)",
+    "Required Field?",
+    "Custom Alignment",
+    "Question Number (surveys only)",
+    "Matrix Group Name",
+    "Matrix Ranking?",
+    "Field Annotation",
+]
+PRIOR_DMTS = (
+    "Interferon beta",
+    "Glatiramer acetate",
+    "Teriflunomide",
+    "Dimethyl fumarate",
+    "Fingolimod",
+    "Natalizumab",
+    "Azathioprine",
+    "Mycophenolate",
+    "Other",
+)
 SITES = ("Tehran", "Isfahan")
 # form -> (event, repeating instrument?, fields: name, type, label, choices, validation)
 FORMS = {
-    "demographics": ("baseline_arm_1", False, [
-        ("record_id", "text", "Record ID", "", ""),
-        ("subtype", "radio", "Diagnosis", "1, RRMS | 2, SPMS | 3, NMOSD", ""),
-        ("sex", "radio", "Sex", "1, Female | 2, Male", ""),
-        ("age", "text", "Age at first infusion (years)", "", "number"),
-        ("edss_bl", "text", "EDSS at first infusion", "", "number"),
-        ("first_dose", "text", "First rituximab infusion", "", "date_dmy"),
-        ("disease_duration", "text", "Disease duration (years)", "", "number"),
-        ("prior_dmt", "checkbox", "Earlier disease-modifying treatments",
-         " | ".join(f"{i}, {n}" for i, n in enumerate(PRIOR_DMTS, start=1)), ""),
-        ("site", "dropdown", "Centre", "1, Tehran | 2, Isfahan", "")]),
-    "end_of_study": ("end_arm_1", False, [
-        ("last_visit", "text", "Last follow-up visit", "", "date_dmy")]),
-    "infusion": ("treatment_arm_1", True, [
-        ("dose_date", "text", "Infusion date", "", "date_dmy"),
-        ("dose_mg", "text", "Dose (mg)", "", "number"),
-        ("course", "text", "Course", "", "integer")]),
-    "relapse": ("treatment_arm_1", True, [
-        ("relapse_onset", "text", "Relapse onset", "", "date_dmy"),
-        ("relapse_severity", "radio", "Severity", "1, mild | 2, moderate | 3, severe", "")]),
-    "adverse_event": ("treatment_arm_1", True, [
-        ("ae_onset", "text", "Onset", "", "date_dmy"),
-        ("ae_term", "text", "Event (MedDRA preferred term)", "", ""),
-        ("ae_relation", "radio", "Relation to infusion",
-         "1, During infusion | 2, After infusion | 3, Not infusion related", ""),
-        ("ae_grade", "radio", "CTCAE grade", "1, 1 | 2, 2 | 3, 3 | 4, 4 | 5, 5", ""),
-        ("ae_serious", "yesno", "Serious", "", ""),
-        ("ae_infection", "yesno", "Infection", "", ""),
-        ("ae_opportunistic", "yesno", "Opportunistic infection", "", ""),
-        ("ae_outcome", "dropdown", "Outcome",
-         "1, resolved | 2, resolving | 3, ongoing | 4, fatal | 9, unknown", "")]),
-    "edss_visit": ("visit_arm_1", False, [  # a repeating event: one instance per visit
-        ("edss_date", "text", "Assessment date", "", "date_dmy"),
-        ("edss_score", "dropdown", "EDSS",
-         " | ".join(f"{x:g}, {x:g}" for x in [i / 2 for i in range(21)]), "")]),
-    "mri": ("treatment_arm_1", True, [
-        ("mri_date", "text", "Scan date", "", "date_dmy"),
-        ("mri_new_t2", "text", "New or enlarging T2 lesions", "", "integer"),
-        ("mri_gd", "text", "Gd-enhancing lesions", "", "integer")]),
-    "lab": ("treatment_arm_1", True, [
-        ("lab_date", "text", "Sample date", "", "date_dmy"),
-        ("lab_test", "text", "Test", "", ""),
-        ("lab_value", "text", "Result", "", "number"),
-        ("lab_unit", "text", "Unit", "", "")]),
-    "contact": ("treatment_arm_1", True, [
-        ("contact_date", "text", "Contact date", "", "date_dmy"),
-        ("contact_channel", "dropdown", "Channel", "1, skype | 2, whatsapp", ""),
-        ("contact_kind", "dropdown", "Kind", "1, education_session | 2, question | 3, peer_support",
-         "")]),
+    "demographics": (
+        "baseline_arm_1",
+        False,
+        [
+            ("record_id", "text", "Record ID", "", ""),
+            ("subtype", "radio", "Diagnosis", "1, RRMS | 2, SPMS | 3, NMOSD", ""),
+            ("sex", "radio", "Sex", "1, Female | 2, Male", ""),
+            ("age", "text", "Age at first infusion (years)", "", "number"),
+            ("edss_bl", "text", "EDSS at first infusion", "", "number"),
+            ("first_dose", "text", "First rituximab infusion", "", "date_dmy"),
+            ("disease_duration", "text", "Disease duration (years)", "", "number"),
+            (
+                "prior_dmt",
+                "checkbox",
+                "Earlier disease-modifying treatments",
+                " | ".join(f"{i}, {n}" for i, n in enumerate(PRIOR_DMTS, start=1)),
+                "",
+            ),
+            ("site", "dropdown", "Centre", "1, Tehran | 2, Isfahan", ""),
+        ],
+    ),
+    "end_of_study": (
+        "end_arm_1",
+        False,
+        [("last_visit", "text", "Last follow-up visit", "", "date_dmy")],
+    ),
+    "infusion": (
+        "treatment_arm_1",
+        True,
+        [
+            ("dose_date", "text", "Infusion date", "", "date_dmy"),
+            ("dose_mg", "text", "Dose (mg)", "", "number"),
+            ("course", "text", "Course", "", "integer"),
+        ],
+    ),
+    "relapse": (
+        "treatment_arm_1",
+        True,
+        [
+            ("relapse_onset", "text", "Relapse onset", "", "date_dmy"),
+            ("relapse_severity", "radio", "Severity", "1, mild | 2, moderate | 3, severe", ""),
+        ],
+    ),
+    "adverse_event": (
+        "treatment_arm_1",
+        True,
+        [
+            ("ae_onset", "text", "Onset", "", "date_dmy"),
+            ("ae_term", "text", "Event (MedDRA preferred term)", "", ""),
+            (
+                "ae_relation",
+                "radio",
+                "Relation to infusion",
+                "1, During infusion | 2, After infusion | 3, Not infusion related",
+                "",
+            ),
+            ("ae_grade", "radio", "CTCAE grade", "1, 1 | 2, 2 | 3, 3 | 4, 4 | 5, 5", ""),
+            ("ae_serious", "yesno", "Serious", "", ""),
+            ("ae_infection", "yesno", "Infection", "", ""),
+            ("ae_opportunistic", "yesno", "Opportunistic infection", "", ""),
+            (
+                "ae_outcome",
+                "dropdown",
+                "Outcome",
+                "1, resolved | 2, resolving | 3, ongoing | 4, fatal | 9, unknown",
+                "",
+            ),
+        ],
+    ),
+    "edss_visit": (
+        "visit_arm_1",
+        False,
+        [  # a repeating event: one instance per visit
+            ("edss_date", "text", "Assessment date", "", "date_dmy"),
+            (
+                "edss_score",
+                "dropdown",
+                "EDSS",
+                " | ".join(f"{x:g}, {x:g}" for x in [i / 2 for i in range(21)]),
+                "",
+            ),
+        ],
+    ),
+    "mri": (
+        "treatment_arm_1",
+        True,
+        [
+            ("mri_date", "text", "Scan date", "", "date_dmy"),
+            ("mri_new_t2", "text", "New or enlarging T2 lesions", "", "integer"),
+            ("mri_gd", "text", "Gd-enhancing lesions", "", "integer"),
+        ],
+    ),
+    "lab": (
+        "treatment_arm_1",
+        True,
+        [
+            ("lab_date", "text", "Sample date", "", "date_dmy"),
+            ("lab_test", "text", "Test", "", ""),
+            ("lab_value", "text", "Result", "", "number"),
+            ("lab_unit", "text", "Unit", "", ""),
+        ],
+    ),
+    "contact": (
+        "treatment_arm_1",
+        True,
+        [
+            ("contact_date", "text", "Contact date", "", "date_dmy"),
+            ("contact_channel", "dropdown", "Channel", "1, skype | 2, whatsapp", ""),
+            (
+                "contact_kind",
+                "dropdown",
+                "Kind",
+                "1, education_session | 2, question | 3, peer_support",
+                "",
+            ),
+        ],
+    ),
 }
 RELATION_CODES = {"during_infusion": 1, "post_infusion": 2, "not_infusion_related": 3}
 OUTCOME_CODES = {"resolved": 1, "resolving": 2, "ongoing": 3, "fatal": 4, "unknown": 9}
@@ -323,10 +495,15 @@ def _csv(rows: list[list]) -> bytes:
 
 
 def redcap_export(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, bytes], str]:
-    """STUDY_DATA.csv (raw export records) and STUDY_DataDictionary.csv of a longitudinal project."""
+    """STUDY_DATA.csv (raw records) and STUDY_DataDictionary.csv of a longitudinal project."""
     p = tables["patients"]
     dictionary = [DICTIONARY_HEADER]
-    columns = ["record_id", "redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance"]
+    columns = [
+        "record_id",
+        "redcap_event_name",
+        "redcap_repeat_instrument",
+        "redcap_repeat_instance",
+    ]
     for form, (_, _, form_fields) in FORMS.items():
         for name, kind, label, choices, validation in form_fields:
             dictionary.append([name, form, "", kind, label, choices, "", validation] + [""] * 10)
@@ -339,10 +516,18 @@ def redcap_export(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, bytes], st
         columns.append(f"{form}_complete")
     rows = []
 
-    def add(pid: str, event: str, instrument: str, instance: object, form: str, values: dict) -> None:
+    def add(
+        pid: str, event: str, instrument: str, instance: object, form: str, values: dict
+    ) -> None:
         row = dict.fromkeys(columns, "")
-        row.update(record_id=pid, redcap_event_name=event, redcap_repeat_instrument=instrument,
-                   redcap_repeat_instance=instance, **{f"{form}_complete": 2}, **values)
+        row.update(
+            record_id=pid,
+            redcap_event_name=event,
+            redcap_repeat_instrument=instrument,
+            redcap_repeat_instance=instance,
+            **{f"{form}_complete": 2},
+            **values,
+        )
         rows.append([row[c] for c in columns])
 
     def iso(d: dt.date) -> str:
@@ -351,41 +536,122 @@ def redcap_export(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, bytes], st
     by = {t: dict(list(f.groupby("patient_id"))) for t, f in tables.items() if t != "patients"}
     for r in p.itertuples():
         ticks = {f"prior_dmt___{i}": int(i <= r.prior_treatments) for i in range(1, 10)}
-        add(r.patient_id, "baseline_arm_1", "", "", "demographics", {
-            "subtype": {"RRMS": 1, "SPMS": 2, "NMOSD": 3}[r.subtype], "sex": 1 if r.sex == "F" else 2,
-            "age": r.age_at_first_dose, "edss_bl": r.baseline_edss, "first_dose": iso(r.first_dose_date),
-            "disease_duration": r.disease_duration_years, "site": SITES.index(r.site) + 1, **ticks})
+        add(
+            r.patient_id,
+            "baseline_arm_1",
+            "",
+            "",
+            "demographics",
+            {
+                "subtype": {"RRMS": 1, "SPMS": 2, "NMOSD": 3}[r.subtype],
+                "sex": 1 if r.sex == "F" else 2,
+                "age": r.age_at_first_dose,
+                "edss_bl": r.baseline_edss,
+                "first_dose": iso(r.first_dose_date),
+                "disease_duration": r.disease_duration_years,
+                "site": SITES.index(r.site) + 1,
+                **ticks,
+            },
+        )
         for k, v in enumerate(_rows_of(by, "edss", r.patient_id, "assessment_date"), start=1):
-            add(r.patient_id, "visit_arm_1", "", k, "edss_visit",
-                {"edss_date": iso(v.assessment_date), "edss_score": f"{v.edss:g}"})
+            add(
+                r.patient_id,
+                "visit_arm_1",
+                "",
+                k,
+                "edss_visit",
+                {"edss_date": iso(v.assessment_date), "edss_score": f"{v.edss:g}"},
+            )
         for k, v in enumerate(_rows_of(by, "infusions", r.patient_id, "dose_date"), start=1):
-            add(r.patient_id, "treatment_arm_1", "infusion", k, "infusion",
-                {"dose_date": iso(v.dose_date), "dose_mg": f"{v.dose_mg:g}", "course": v.course})
+            add(
+                r.patient_id,
+                "treatment_arm_1",
+                "infusion",
+                k,
+                "infusion",
+                {"dose_date": iso(v.dose_date), "dose_mg": f"{v.dose_mg:g}", "course": v.course},
+            )
         for k, v in enumerate(_rows_of(by, "relapses", r.patient_id, "onset_date"), start=1):
-            add(r.patient_id, "treatment_arm_1", "relapse", k, "relapse", {
-                "relapse_onset": iso(v.onset_date),
-                "relapse_severity": {"mild": 1, "moderate": 2, "severe": 3}[v.severity]})
+            add(
+                r.patient_id,
+                "treatment_arm_1",
+                "relapse",
+                k,
+                "relapse",
+                {
+                    "relapse_onset": iso(v.onset_date),
+                    "relapse_severity": {"mild": 1, "moderate": 2, "severe": 3}[v.severity],
+                },
+            )
         for k, v in enumerate(_rows_of(by, "adverse_events", r.patient_id, "onset_date"), start=1):
-            add(r.patient_id, "treatment_arm_1", "adverse_event", k, "adverse_event", {
-                "ae_onset": iso(v.onset_date), "ae_term": v.term,
-                "ae_relation": RELATION_CODES[v.relation], "ae_grade": v.grade,
-                "ae_serious": int(v.serious), "ae_infection": int(v.infection),
-                "ae_opportunistic": int(v.opportunistic), "ae_outcome": OUTCOME_CODES[v.outcome]})
+            add(
+                r.patient_id,
+                "treatment_arm_1",
+                "adverse_event",
+                k,
+                "adverse_event",
+                {
+                    "ae_onset": iso(v.onset_date),
+                    "ae_term": v.term,
+                    "ae_relation": RELATION_CODES[v.relation],
+                    "ae_grade": v.grade,
+                    "ae_serious": int(v.serious),
+                    "ae_infection": int(v.infection),
+                    "ae_opportunistic": int(v.opportunistic),
+                    "ae_outcome": OUTCOME_CODES[v.outcome],
+                },
+            )
         for k, v in enumerate(_rows_of(by, "mri", r.patient_id, "scan_date"), start=1):
-            add(r.patient_id, "treatment_arm_1", "mri", k, "mri", {
-                "mri_date": iso(v.scan_date), "mri_new_t2": v.new_t2_lesions, "mri_gd": v.gd_enhancing_lesions})
+            add(
+                r.patient_id,
+                "treatment_arm_1",
+                "mri",
+                k,
+                "mri",
+                {
+                    "mri_date": iso(v.scan_date),
+                    "mri_new_t2": v.new_t2_lesions,
+                    "mri_gd": v.gd_enhancing_lesions,
+                },
+            )
         for k, v in enumerate(_rows_of(by, "labs", r.patient_id, "sample_date"), start=1):
-            add(r.patient_id, "treatment_arm_1", "lab", k, "lab", {
-                "lab_date": iso(v.sample_date), "lab_test": v.test, "lab_value": f"{v.value:g}",
-                "lab_unit": v.unit})
+            add(
+                r.patient_id,
+                "treatment_arm_1",
+                "lab",
+                k,
+                "lab",
+                {
+                    "lab_date": iso(v.sample_date),
+                    "lab_test": v.test,
+                    "lab_value": f"{v.value:g}",
+                    "lab_unit": v.unit,
+                },
+            )
         for k, v in enumerate(_rows_of(by, "engagement", r.patient_id, "contact_date"), start=1):
-            add(r.patient_id, "treatment_arm_1", "contact", k, "contact", {
-                "contact_date": iso(v.contact_date),
-                "contact_channel": {"skype": 1, "whatsapp": 2}[v.channel],
-                "contact_kind": {"education_session": 1, "question": 2, "peer_support": 3}[v.kind]})
-        add(r.patient_id, "end_arm_1", "", "", "end_of_study", {"last_visit": iso(r.last_followup_date)})
-    files = {"STUDY_DATA.csv": _csv([columns] + rows),
-             "STUDY_DataDictionary.csv": _csv(dictionary)}
+            add(
+                r.patient_id,
+                "treatment_arm_1",
+                "contact",
+                k,
+                "contact",
+                {
+                    "contact_date": iso(v.contact_date),
+                    "contact_channel": {"skype": 1, "whatsapp": 2}[v.channel],
+                    "contact_kind": {"education_session": 1, "question": 2, "peer_support": 3}[
+                        v.kind
+                    ],
+                },
+            )
+        add(
+            r.patient_id,
+            "end_arm_1",
+            "",
+            "",
+            "end_of_study",
+            {"last_visit": iso(r.last_followup_date)},
+        )
+    files = {"STUDY_DATA.csv": _csv([columns] + rows), "STUDY_DataDictionary.csv": _csv(dictionary)}
     return files, REDCAP_MAPPING
 
 
@@ -394,7 +660,7 @@ def _rows_of(by: dict, table: str, pid: str, date: str) -> list:
     return [] if frame is None else list(frame.sort_values(date, kind="stable").itertuples())
 
 
-REDCAP_MAPPING = '''\
+REDCAP_MAPPING = """\
 # STUDY_DATA.csv (REDCap "export records", raw) + STUDY_DataDictionary.csv -> the cohort tables.
 # Choice codes are read with their labels from the data dictionary.
 
@@ -408,7 +674,7 @@ baseline_edss = "edss_bl"
 first_dose_date = "first_dose"
 last_followup_date = { column = "last_visit", event = "end_arm_1" }   # kept in another event
 disease_duration_years = "disease_duration"
-prior_treatments = { count_ticked = "prior_dmt" }      # ticked boxes prior_dmt___1 ... prior_dmt___9
+prior_treatments = { count_ticked = "prior_dmt" }      # ticked prior_dmt___1 ... prior_dmt___9
 site = "site"
 
 [patients.values.sex]
@@ -472,10 +738,11 @@ patient_id = "record_id"
 contact_date = "contact_date"
 channel = "contact_channel"
 kind = "contact_kind"
-'''
+"""
 
 
 # SPSS and Stata: numeric patient numbers, value labels, variable labels
+
 
 def numeric_ids(tables: dict[str, pd.DataFrame]) -> dict[str, float]:
     """RTX-001 → 1001.0: the patient numbers a statistics file holds."""
@@ -489,9 +756,13 @@ def _stats_file(frame: pd.DataFrame, suffix: str, labels: dict, value_labels: di
     os.close(handle)
     try:
         if suffix == ".sav":
-            pyreadstat.write_sav(frame, path, column_labels=labels, variable_value_labels=value_labels)
+            pyreadstat.write_sav(
+                frame, path, column_labels=labels, variable_value_labels=value_labels
+            )
         else:
-            pyreadstat.write_dta(frame, path, column_labels=labels, variable_value_labels=value_labels)
+            pyreadstat.write_dta(
+                frame, path, column_labels=labels, variable_value_labels=value_labels
+            )
         return Path(path).read_bytes()
     finally:
         os.unlink(path)
@@ -501,29 +772,60 @@ def stats_files(tables: dict[str, pd.DataFrame], suffix: str) -> tuple[dict[str,
     """patients<suffix> (one case per patient) and infusions<suffix> (one case per dose)."""
     ids = numeric_ids(tables)
     p = tables["patients"]
-    patients = pd.DataFrame({
-        "id": p["patient_id"].map(ids), "dx": p["subtype"].map({"RRMS": 1, "SPMS": 2, "NMOSD": 3}),
-        "sex": p["sex"].map({"F": 1, "M": 2}).astype(float), "age": p["age_at_first_dose"],
-        "edss0": p["baseline_edss"], "rtx1": p["first_dose_date"], "lastfu": p["last_followup_date"],
-        "dur": p["disease_duration_years"], "ndmt": p["prior_treatments"].astype(float),
-        "centre": p["site"].map({"Tehran": 1, "Isfahan": 2}).astype(float)})
-    labels = {"id": "Patient number", "dx": "Diagnosis", "sex": "Sex", "age": "Age at first infusion",
-              "edss0": "EDSS at first infusion", "rtx1": "Date of first rituximab infusion",
-              "lastfu": "Date of last follow-up", "dur": "Disease duration (years)",
-              "ndmt": "Number of failed earlier DMTs", "centre": "Centre"}
-    value_labels = {"dx": {1: "RRMS", 2: "SPMS", 3: "NMOSD"}, "sex": {1: "Female", 2: "Male"},
-                    "centre": {1: "Tehran", 2: "Isfahan"}}
+    patients = pd.DataFrame(
+        {
+            "id": p["patient_id"].map(ids),
+            "dx": p["subtype"].map({"RRMS": 1, "SPMS": 2, "NMOSD": 3}),
+            "sex": p["sex"].map({"F": 1, "M": 2}).astype(float),
+            "age": p["age_at_first_dose"],
+            "edss0": p["baseline_edss"],
+            "rtx1": p["first_dose_date"],
+            "lastfu": p["last_followup_date"],
+            "dur": p["disease_duration_years"],
+            "ndmt": p["prior_treatments"].astype(float),
+            "centre": p["site"].map({"Tehran": 1, "Isfahan": 2}).astype(float),
+        }
+    )
+    labels = {
+        "id": "Patient number",
+        "dx": "Diagnosis",
+        "sex": "Sex",
+        "age": "Age at first infusion",
+        "edss0": "EDSS at first infusion",
+        "rtx1": "Date of first rituximab infusion",
+        "lastfu": "Date of last follow-up",
+        "dur": "Disease duration (years)",
+        "ndmt": "Number of failed earlier DMTs",
+        "centre": "Centre",
+    }
+    value_labels = {
+        "dx": {1: "RRMS", 2: "SPMS", 3: "NMOSD"},
+        "sex": {1: "Female", 2: "Male"},
+        "centre": {1: "Tehran", 2: "Isfahan"},
+    }
     i = tables["infusions"]
-    doses = pd.DataFrame({"id": i["patient_id"].map(ids), "dosedate": i["dose_date"],
-                          "dose": i["dose_mg"], "course": i["course"].astype(float)})
-    dose_labels = {"id": "Patient number", "dosedate": "Infusion date", "dose": "Dose (mg)",
-                   "course": "Treatment course"}
-    files = {f"patients{suffix}": _stats_file(patients, suffix, labels, value_labels),
-             f"infusions{suffix}": _stats_file(doses, suffix, dose_labels, {})}
+    doses = pd.DataFrame(
+        {
+            "id": i["patient_id"].map(ids),
+            "dosedate": i["dose_date"],
+            "dose": i["dose_mg"],
+            "course": i["course"].astype(float),
+        }
+    )
+    dose_labels = {
+        "id": "Patient number",
+        "dosedate": "Infusion date",
+        "dose": "Dose (mg)",
+        "course": "Treatment course",
+    }
+    files = {
+        f"patients{suffix}": _stats_file(patients, suffix, labels, value_labels),
+        f"infusions{suffix}": _stats_file(doses, suffix, dose_labels, {}),
+    }
     return files, STATS_MAPPING.replace(".EXT", suffix)
 
 
-STATS_MAPPING = '''\
+STATS_MAPPING = """\
 # patients.EXT (one case per patient) + infusions.EXT (one case per dose) -> the cohort tables.
 # Value labels are read from the file: dx 1 = RRMS, sex 1 = Female, centre 1 = Tehran.
 # Relapses, EDSS follow-up and adverse events are not in these files: they are written empty.
@@ -551,7 +853,7 @@ patient_id = "id"
 dose_date = "dosedate"
 dose_mg = "dose"
 course = "course"
-'''
+"""
 
 BUILDERS = {
     "wide_workbook": lambda t: wide_workbook(t),
@@ -560,15 +862,17 @@ BUILDERS = {
     "stata": lambda t: stats_files(t, ".dta"),
 }
 WHAT = {
-    "wide_workbook": "cohort.xlsx, a clinic workbook (title line, units in headers, n/a and -, three "
-                     "spellings of each diagnosis, Excel dates mixed with dd/mm/yyyy text, EDSS visits "
-                     "and relapses as repeated columns, IgG in mg/dL) -> all eight tables; one MOGAD "
-                     "patient excluded by a value map",
+    "wide_workbook": "cohort.xlsx, a clinic workbook (title line, units in headers, n/a and -, "
+    "three "
+    "spellings of each diagnosis, Excel dates mixed with dd/mm/yyyy text, EDSS visits "
+    "and relapses as repeated columns, IgG in mg/dL) -> all eight tables; one MOGAD "
+    "patient excluded by a value map",
     "redcap": "a longitudinal REDCap export (STUDY_DATA.csv) and its data dictionary: repeating "
-              "instruments, a repeating event for EDSS visits, a checkbox of earlier treatments "
-              "counted, last follow-up kept in another event -> all eight tables",
-    "spss": "patients.sav and infusions.sav with value labels and numeric patient numbers -> patients "
-            "and infusions (relapses, edss and adverse events written empty with a warning)",
+    "instruments, a repeating event for EDSS visits, a checkbox of earlier treatments "
+    "counted, last follow-up kept in another event -> all eight tables",
+    "spss": "patients.sav and infusions.sav with value labels and numeric patient numbers -> "
+    "patients "
+    "and infusions (relapses, edss and adverse events written empty with a warning)",
     "stata": "patients.dta and infusions.dta, the same in Stata format -> patients and infusions",
 }
 

@@ -29,8 +29,16 @@ TABLE_KEYS = ("source", "repeat", "values", "missing", "date_format", "skip_when
 SOURCE_KEYS = ("file", "sheet", "header_row", "instrument", "event")
 SETTINGS_KEYS = ("missing", "date_format")
 # what a contract column is filled from: exactly one of these per column
-FROM_KEYS = ("column", "value", "birth_date", "count_ticked", "count_filled", "earliest_infusion",
-             "months_after_first_dose", "last_edss_before_first_dose")
+FROM_KEYS = (
+    "column",
+    "value",
+    "birth_date",
+    "count_ticked",
+    "count_filled",
+    "earliest_infusion",
+    "months_after_first_dose",
+    "last_edss_before_first_dose",
+)
 OPTION_KEYS = ("event", "factor", "date_format", "missing")
 DERIVED_ONLY = {  # derived values and the contract column each may fill
     "birth_date": ("patients", "age_at_first_dose"),
@@ -57,7 +65,7 @@ def enumerations() -> dict[tuple[str, str], tuple[str, ...]]:
 
 
 class MappingError(Exception):
-    """A mapping that cannot be used: every problem, each naming the mapping's line or the source."""
+    """A mapping that cannot be used: every problem, each naming its line or the source."""
 
     def __init__(self, problems: list[str]):
         super().__init__("\n".join(problems))
@@ -79,8 +87,7 @@ class Spec:
 
     def source_columns(self) -> list[str]:
         """The source columns this spec reads (not the checkbox group's expansion)."""
-        if self.how in ("column", "birth_date", "count_filled") or (
-                self.how == "count_ticked"):
+        if self.how in ("column", "birth_date", "count_filled") or (self.how == "count_ticked"):
             return [self.arg] if isinstance(self.arg, str) else list(self.arg)
         return []
 
@@ -98,7 +105,9 @@ class TableMap:
     event: list[str] | None = None
     columns: dict[str, Spec] = field(default_factory=dict)
     repeat: list[dict[str, Spec]] = field(default_factory=list)
-    values: dict[str, dict[str, object]] = field(default_factory=dict)  # column -> lower key -> value
+    values: dict[str, dict[str, object]] = field(
+        default_factory=dict
+    )  # column -> lower key -> value
     missing: list[str] = field(default_factory=list)
     date_format: str | None = None
     skip_when_blank: list[str] = field(default_factory=list)
@@ -219,15 +228,21 @@ def _date_pattern(text: str) -> str:
     if "%" in text:
         return text
     pattern = text.lower()
-    for human, code in (("yyyy", "%Y"), ("yy", "%y"), ("dd", "%d"), ("mm", "%m"), ("d", "%d"),
-                        ("m", "%m")):
+    for human, code in (
+        ("yyyy", "%Y"),
+        ("yy", "%y"),
+        ("dd", "%d"),
+        ("mm", "%m"),
+        ("d", "%d"),
+        ("m", "%m"),
+    ):
         pattern = re.sub(rf"(?<![%a-z]){human}(?![a-z])", code, pattern)
     return pattern
 
 
 def _check_date_format(text: object) -> str | None:
     if not isinstance(text, str):
-        return "a date format is text such as \"dd/mm/yyyy\""
+        return 'a date format is text such as "dd/mm/yyyy"'
     pattern = _date_pattern(text)
     if not all(code in pattern for code in ("%d", "%m")) or not re.search("%[Yy]", pattern):
         return f'date format "{text}" needs a day (dd), a month (mm) and a year (yyyy)'
@@ -247,8 +262,9 @@ def load_mapping(text: str, name: str = "mapping.toml") -> Mapping:
         where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         what = re.sub(r"\s*\(at line.*\)", "", str(exc))
         at = f" line {where.group(1)}" if where else ""
-        message = (f"{name}{at}: not valid TOML: {what} (check quotes, = signs and [section] "
-                   "headers)")
+        message = (
+            f"{name}{at}: not valid TOML: {what} (check quotes, = signs and [section] headers)"
+        )
         raise MappingError([message]) from None
     mapping = Mapping(name, text, {}, lines=Lines(text))
     problems: list[str] = []
@@ -262,8 +278,10 @@ def load_mapping(text: str, name: str = "mapping.toml") -> Mapping:
             mapping.tables[key] = _table(mapping, key, value, problems)
         else:
             hint = _did_you_mean(key, [*TABLES, "settings"])
-            problems.append(f"{mapping.where(key)}: \"{key}\" is not a table of the data contract"
-                            f"{hint}; the tables are {', '.join(TABLES)}")
+            problems.append(
+                f'{mapping.where(key)}: "{key}" is not a table of the data contract'
+                f"{hint}; the tables are {', '.join(TABLES)}"
+            )
     for table in ("patients", "infusions"):
         if table not in mapping.tables:
             problems.append(f"{name}: no [{table}] section; the {table} table is required")
@@ -287,8 +305,10 @@ def _settings(mapping: Mapping, value: object, problems: list[str]) -> None:
             else:
                 mapping.date_format = item
         else:
-            problems.append(f"{where}: unknown setting \"{key}\"{_did_you_mean(key, list(SETTINGS_KEYS))}"
-                            f"; settings are {', '.join(SETTINGS_KEYS)}")
+            problems.append(
+                f'{where}: unknown setting "{key}"{_did_you_mean(key, list(SETTINGS_KEYS))}'
+                f"; settings are {', '.join(SETTINGS_KEYS)}"
+            )
 
 
 def _table(mapping: Mapping, table: str, data: dict, problems: list[str]) -> TableMap:
@@ -306,7 +326,9 @@ def _table(mapping: Mapping, table: str, data: dict, problems: list[str]) -> Tab
                     continue
                 specs = {}
                 for column, spec in group.items():
-                    parsed = _spec(mapping, (table, "repeat", i, column), table, column, spec, problems)
+                    parsed = _spec(
+                        mapping, (table, "repeat", i, column), table, column, spec, problems
+                    )
                     if parsed:
                         specs[column] = parsed
                 tmap.repeat.append(specs)
@@ -323,8 +345,10 @@ def _table(mapping: Mapping, table: str, data: dict, problems: list[str]) -> Tab
             tmap.skip_when_blank = value if isinstance(value, list) else [value]
             for column in tmap.skip_when_blank:
                 if column not in columns:
-                    problems.append(f"{where}: \"{column}\" is not a column of {table}"
-                                    f"{_did_you_mean(str(column), columns)}")
+                    problems.append(
+                        f'{where}: "{column}" is not a column of {table}'
+                        f"{_did_you_mean(str(column), columns)}"
+                    )
         elif key == "convert":
             _conversions(mapping, tmap, value, problems)
         else:
@@ -333,8 +357,10 @@ def _table(mapping: Mapping, table: str, data: dict, problems: list[str]) -> Tab
                 tmap.columns[key] = parsed
     given = set(tmap.columns) | {c for g in tmap.repeat for c in g}
     if tmap.file is None:
-        problems.append(f"{mapping.where(table)}: [{table}] has no source; add "
-                        'source = { file = "…", sheet = "…" }')
+        problems.append(
+            f"{mapping.where(table)}: [{table}] has no source; add "
+            'source = { file = "…", sheet = "…" }'
+        )
     for column in TABLES[table].columns:
         auto = table == "adverse_events" and column.name == "course"
         if not column.required or auto or column.name in tmap.columns:
@@ -342,11 +368,15 @@ def _table(mapping: Mapping, table: str, data: dict, problems: list[str]) -> Tab
         if tmap.repeat and all(column.name in g for g in tmap.repeat):
             continue
         if column.name in given:
-            problems.append(f"{mapping.where(table, 'repeat')}: {table}.{column.name} is given in "
-                            "some repeat groups but not in all of them (or once above them)")
+            problems.append(
+                f"{mapping.where(table, 'repeat')}: {table}.{column.name} is given in "
+                "some repeat groups but not in all of them (or once above them)"
+            )
         else:
-            problems.append(f"{mapping.where(table)}: [{table}] does not say where {column.name} "
-                            f"comes from (a required column); add {column.name} = \"<source column>\"")
+            problems.append(
+                f"{mapping.where(table)}: [{table}] does not say where {column.name} "
+                f'comes from (a required column); add {column.name} = "<source column>"'
+            )
     return tmap
 
 
@@ -359,8 +389,10 @@ def _source(mapping: Mapping, tmap: TableMap, value: object, problems: list[str]
         return
     for key, item in value.items():
         if key not in SOURCE_KEYS:
-            problems.append(f"{where}: unknown source key \"{key}\"{_did_you_mean(key, list(SOURCE_KEYS))}"
-                            f"; a source has {', '.join(SOURCE_KEYS)}")
+            problems.append(
+                f'{where}: unknown source key "{key}"{_did_you_mean(key, list(SOURCE_KEYS))}'
+                f"; a source has {', '.join(SOURCE_KEYS)}"
+            )
         elif key == "header_row" and (not isinstance(item, int) or item < 1):
             problems.append(f"{where}: header_row is a row number (1, 2, 3, …)")
         elif key == "event":
@@ -369,14 +401,17 @@ def _source(mapping: Mapping, tmap: TableMap, value: object, problems: list[str]
             setattr(tmap, key, item if key == "header_row" else str(item))
 
 
-def _spec(mapping: Mapping, path: tuple, table: str, column: str, value: object,
-          problems: list[str]) -> Spec | None:
+def _spec(
+    mapping: Mapping, path: tuple, table: str, column: str, value: object, problems: list[str]
+) -> Spec | None:
     where = mapping.where(*path)
     names = [c.name for c in TABLES[table].columns]
     if column not in names:
-        problems.append(f"{where}: \"{column}\" is not a column of {table}"
-                        f"{_did_you_mean(column, names + list(TABLE_KEYS))}; its columns are "
-                        f"{', '.join(names)}")
+        problems.append(
+            f'{where}: "{column}" is not a column of {table}'
+            f"{_did_you_mean(column, names + list(TABLE_KEYS))}; its columns are "
+            f"{', '.join(names)}"
+        )
         return None
     line = mapping.lines.find(*path)
     if isinstance(value, str):
@@ -385,13 +420,17 @@ def _spec(mapping: Mapping, path: tuple, table: str, column: str, value: object,
         return Spec(column, "value", value, line)
     unknown = [k for k in value if k not in FROM_KEYS + OPTION_KEYS]
     for key in unknown:
-        problems.append(f"{where}: unknown key \"{key}\" for {table}.{column}"
-                        f"{_did_you_mean(key, list(FROM_KEYS + OPTION_KEYS))}")
+        problems.append(
+            f'{where}: unknown key "{key}" for {table}.{column}'
+            f"{_did_you_mean(key, list(FROM_KEYS + OPTION_KEYS))}"
+        )
     how = [k for k in FROM_KEYS if k in value]
     if len(how) != 1:
-        problems.append(f"{where}: {table}.{column} needs exactly one of column, value, birth_date, "
-                        "count_ticked, count_filled, earliest_infusion, months_after_first_dose, "
-                        "last_edss_before_first_dose")
+        problems.append(
+            f"{where}: {table}.{column} needs exactly one of column, value, birth_date, "
+            "count_ticked, count_filled, earliest_infusion, months_after_first_dose, "
+            "last_edss_before_first_dose"
+        )
         return None
     kind = how[0]
     if kind in DERIVED_ONLY and DERIVED_ONLY[kind] != (table, column):
@@ -399,16 +438,19 @@ def _spec(mapping: Mapping, path: tuple, table: str, column: str, value: object,
         problems.append(f"{where}: {kind} fills {t}.{c} only")
         return None
     if kind == "months_after_first_dose" and (
-            isinstance(value[kind], bool) or not isinstance(value[kind], (int, float))):
+        isinstance(value[kind], bool) or not isinstance(value[kind], (int, float))
+    ):
         problems.append(f"{where}: months_after_first_dose is a number of months, e.g. 6")
         return None
     if kind in ("count_filled",) and not isinstance(value[kind], list):
-        problems.append(f"{where}: count_filled is a list of columns, e.g. [\"DMT 1\", \"DMT 2\"]")
+        problems.append(f'{where}: count_filled is a list of columns, e.g. ["DMT 1", "DMT 2"]')
         return None
     spec = Spec(column, kind, value[kind], line)
     if "event" in value:
-        spec.event = [str(e) for e in (value["event"] if isinstance(value["event"], list)
-                                       else [value["event"]])]
+        spec.event = [
+            str(e)
+            for e in (value["event"] if isinstance(value["event"], list) else [value["event"]])
+        ]
     if "factor" in value:
         if isinstance(value["factor"], bool) or not isinstance(value["factor"], (int, float)):
             problems.append(f"{where}: factor is a number, e.g. 0.01 for mg/dL to g/L")
@@ -427,16 +469,18 @@ def _spec(mapping: Mapping, path: tuple, table: str, column: str, value: object,
 def _values(mapping: Mapping, tmap: TableMap, value: object, problems: list[str]) -> None:
     table = tmap.table
     if not isinstance(value, dict):
-        problems.append(f"{mapping.where(table, 'values')}: values are [{table}.values.<column>] "
-                        "sections")
+        problems.append(
+            f"{mapping.where(table, 'values')}: values are [{table}.values.<column>] sections"
+        )
         return
     names = [c.name for c in TABLES[table].columns]
     enums = enumerations()
     for column, pairs in value.items():
         where = mapping.where(table, "values", column)
         if column not in names:
-            problems.append(f"{where}: \"{column}\" is not a column of {table}"
-                            f"{_did_you_mean(column, names)}")
+            problems.append(
+                f'{where}: "{column}" is not a column of {table}{_did_you_mean(column, names)}'
+            )
             continue
         if not isinstance(pairs, dict):
             problems.append(f'{where}: a value map is lines of "source value" = "contract value"')
@@ -452,12 +496,15 @@ def _values(mapping: Mapping, tmap: TableMap, value: object, problems: list[str]
                 clean[key.strip().lower()] = EXCLUDE
                 continue
             if allowed and str(target).lower() not in {a.lower() for a in allowed}:
-                problems.append(f'{at}: "{target}" is not a {column} of the data contract '
-                                f'({", ".join(allowed)}, or "exclude" to leave the patient out)'
-                                f'{_did_you_mean(str(target), list(allowed))}')
+                problems.append(
+                    f'{at}: "{target}" is not a {column} of the data contract '
+                    f'({", ".join(allowed)}, or "exclude" to leave the patient out)'
+                    f"{_did_you_mean(str(target), list(allowed))}"
+                )
                 continue
             if logical in ("double", "integer") and (
-                    isinstance(target, bool) or not isinstance(target, (int, float))):
+                isinstance(target, bool) or not isinstance(target, (int, float))
+            ):
                 problems.append(f"{at}: {column} is a number; map to a number, e.g. {key} = 1")
                 continue
             if logical == "boolean" and not isinstance(target, bool):
@@ -470,30 +517,44 @@ def _values(mapping: Mapping, tmap: TableMap, value: object, problems: list[str]
 def _conversions(mapping: Mapping, tmap: TableMap, value: object, problems: list[str]) -> None:
     where = mapping.where(tmap.table, "convert")
     if tmap.table != "labs":
-        problems.append(f"{where}: [[{tmap.table}.convert]] applies to labs only; use "
-                        "factor = … on a column")
+        problems.append(
+            f"{where}: [[{tmap.table}.convert]] applies to labs only; use factor = … on a column"
+        )
         return
     for i, rule in enumerate(value if isinstance(value, list) else [value]):
         at = mapping.where("labs", "convert", i)
-        if not isinstance(rule, dict) or not {"test", "from", "factor"} <= set(rule) or isinstance(
-                rule.get("factor"), bool) or not isinstance(rule.get("factor"), (int, float)):
-            problems.append(f'{at}: a conversion is test = "IgG", from = "mg/dL", factor = 0.01 '
-                            '(and to = "g/L" for tests other than IgG and platelets)')
+        if (
+            not isinstance(rule, dict)
+            or not {"test", "from", "factor"} <= set(rule)
+            or isinstance(rule.get("factor"), bool)
+            or not isinstance(rule.get("factor"), (int, float))
+        ):
+            problems.append(
+                f'{at}: a conversion is test = "IgG", from = "mg/dL", factor = 0.01 '
+                '(and to = "g/L" for tests other than IgG and platelets)'
+            )
             continue
         stored = STORED_UNITS.get(str(rule["test"]).lower())
         to = rule.get("to") or (stored[1] if stored else None)
         if to is None:
             problems.append(f'{at}: say which unit {rule["test"]} is converted to: to = "…"')
             continue
-        tmap.convert.append({"test": str(rule["test"]).lower(), "from": str(rule["from"]).lower(),
-                             "to": str(to), "factor": float(rule["factor"])})
+        tmap.convert.append(
+            {
+                "test": str(rule["test"]).lower(),
+                "from": str(rule["from"]).lower(),
+                "to": str(to),
+                "factor": float(rule["factor"]),
+            }
+        )
 
 
 # Checking a mapping against the files
 
 
-def _sheet_for(mapping: Mapping, tmap: TableMap, book: Workbook, problems: list[str]
-               ) -> Sheet | None:
+def _sheet_for(
+    mapping: Mapping, tmap: TableMap, book: Workbook, problems: list[str]
+) -> Sheet | None:
     where = mapping.where(tmap.table, "source")
     if tmap.file not in book.files:
         lower = {f.lower(): f for f in book.files}
@@ -501,8 +562,10 @@ def _sheet_for(mapping: Mapping, tmap: TableMap, book: Workbook, problems: list[
             tmap.file = lower[tmap.file.lower()]
         else:
             hint = _did_you_mean(tmap.file or "", list(book.files))
-            problems.append(f"{where}: file \"{tmap.file}\" was not uploaded{hint}; the files are "
-                            f"{', '.join(book.files) or 'none'}")
+            problems.append(
+                f'{where}: file "{tmap.file}" was not uploaded{hint}; the files are '
+                f"{', '.join(book.files) or 'none'}"
+            )
             return None
     sheets = book.sheets_of(tmap.file)
     if not sheets:
@@ -510,16 +573,20 @@ def _sheet_for(mapping: Mapping, tmap: TableMap, book: Workbook, problems: list[
         return None
     if tmap.sheet is None:
         if len(sheets) > 1:
-            problems.append(f"{where}: {tmap.file} has several sheets; say which one: sheet = "
-                            f"\"{sheets[0].name}\" ({', '.join(str(s.name) for s in sheets)})")
+            problems.append(
+                f"{where}: {tmap.file} has several sheets; say which one: sheet = "
+                f'"{sheets[0].name}" ({", ".join(str(s.name) for s in sheets)})'
+            )
             return None
         sheet = sheets[0]
     else:
         sheet = next((s for s in sheets if str(s.name).lower() == tmap.sheet.lower()), None)
         if sheet is None:
             names = [str(s.name) for s in sheets]
-            problems.append(f"{where}: no sheet \"{tmap.sheet}\" in {tmap.file}"
-                            f"{_did_you_mean(tmap.sheet, names)}; its sheets are {', '.join(names)}")
+            problems.append(
+                f'{where}: no sheet "{tmap.sheet}" in {tmap.file}'
+                f"{_did_you_mean(tmap.sheet, names)}; its sheets are {', '.join(names)}"
+            )
             return None
     if tmap.header_row and tmap.header_row != sheet.header_row:
         try:
@@ -529,27 +596,34 @@ def _sheet_for(mapping: Mapping, tmap: TableMap, book: Workbook, problems: list[
             return None
     project = book.redcap.get(tmap.file)
     if project is None and (tmap.instrument or tmap.event):
-        problems.append(f"{where}: instrument and event apply to a REDCap export; {tmap.file} is "
-                        "not one")
+        problems.append(
+            f"{where}: instrument and event apply to a REDCap export; {tmap.file} is not one"
+        )
     if project is not None:
         if tmap.instrument and tmap.instrument not in project.instruments:
-            problems.append(f"{where}: no instrument \"{tmap.instrument}\" in {tmap.file}"
-                            f"{_did_you_mean(tmap.instrument, project.instruments)}; its instruments "
-                            f"are {', '.join(project.instruments) or 'not known (no data dictionary)'}")
+            problems.append(
+                f'{where}: no instrument "{tmap.instrument}" in {tmap.file}'
+                f"{_did_you_mean(tmap.instrument, project.instruments)}; its instruments "
+                f"are {', '.join(project.instruments) or 'not known (no data dictionary)'}"
+            )
         for event in tmap.event or []:
             if event not in project.events:
-                problems.append(f"{where}: no event \"{event}\" in {tmap.file}"
-                                f"{_did_you_mean(event, project.events)}; its events are "
-                                f"{', '.join(project.events) or 'none (not longitudinal)'}")
+                problems.append(
+                    f'{where}: no event "{event}" in {tmap.file}'
+                    f"{_did_you_mean(event, project.events)}; its events are "
+                    f"{', '.join(project.events) or 'none (not longitudinal)'}"
+                )
     return sheet
 
 
-def _check_columns(mapping: Mapping, tmap: TableMap, sheet: Sheet, book: Workbook,
-                   problems: list[str]) -> None:
+def _check_columns(
+    mapping: Mapping, tmap: TableMap, sheet: Sheet, book: Workbook, problems: list[str]
+) -> None:
     names = [str(c) for c in sheet.frame.columns]
     project = book.redcap.get(sheet.file)
     groups = [(tmap.table, None, tmap.columns)] + [
-        (tmap.table, i, g) for i, g in enumerate(tmap.repeat)]
+        (tmap.table, i, g) for i, g in enumerate(tmap.repeat)
+    ]
     for table, i, specs in groups:
         for column, spec in specs.items():
             path = (table, column) if i is None else (table, "repeat", i, column)
@@ -558,16 +632,19 @@ def _check_columns(mapping: Mapping, tmap: TableMap, sheet: Sheet, book: Workboo
                 checkbox = spec.how == "count_ticked" and _ticked_columns(names, name)
                 if name not in names and not checkbox:
                     place = f"sheet {sheet.name}" if sheet.name else sheet.file
-                    problems.append(f"{where}: column \"{name}\" not in {place}"
-                                    f"{_did_you_mean(name, names)}")
+                    problems.append(
+                        f'{where}: column "{name}" not in {place}{_did_you_mean(name, names)}'
+                    )
             if spec.event:
                 if project is None:
                     problems.append(f"{where}: event applies to a REDCap export")
                 else:
                     for event in spec.event:
                         if event not in project.events:
-                            problems.append(f"{where}: no event \"{event}\" in {sheet.file}"
-                                            f"{_did_you_mean(event, project.events)}")
+                            problems.append(
+                                f'{where}: no event "{event}" in {sheet.file}'
+                                f"{_did_you_mean(event, project.events)}"
+                            )
             if spec.how == "earliest_infusion" and "infusions" not in mapping.tables:
                 problems.append(f"{where}: earliest_infusion needs an [infusions] section")
             if spec.how == "last_edss_before_first_dose" and "edss" not in mapping.tables:
@@ -617,18 +694,42 @@ class _Cells:
         self.notes: list[str] = []
         self.failed: set[tuple[str, str, str]] = set()
 
-    def problem(self, table: str, column: str, rule: str, where: str, source: str, pid: object,
-                value: object, file: str) -> None:
+    def problem(
+        self,
+        table: str,
+        column: str,
+        rule: str,
+        where: str,
+        source: str,
+        pid: object,
+        value: object,
+        file: str,
+    ) -> None:
         key = (table, column, rule, file)
         self.failed.add((table, column, f"{file}{SEP}{where}"))
         p = self.problems.setdefault(key, Problem("error", table, column, rule, 0, [], file))
         p.count += 1
         if len(p.examples) < 5:
-            p.examples.append({"row": where, "patient_id": pid, "date": None,
-                               "value": code_text(value), "source": source})
+            p.examples.append(
+                {
+                    "row": where,
+                    "patient_id": pid,
+                    "date": None,
+                    "value": code_text(value),
+                    "source": source,
+                }
+            )
 
-    def convert(self, raw: object, tmap: TableMap, spec: Spec, sheet: Sheet, source_col: str,
-                where: str, pid: object) -> object:
+    def convert(
+        self,
+        raw: object,
+        tmap: TableMap,
+        spec: Spec,
+        sheet: Sheet,
+        source_col: str,
+        where: str,
+        pid: object,
+    ) -> object:
         """One cell as the contract's type; None for missing; problems recorded."""
         table, column = tmap.table, spec.target
         missing = set(self.mapping.missing) | set(tmap.missing) | set(spec.missing)
@@ -646,7 +747,8 @@ class _Cells:
                     break
             if isinstance(value, str) and value == EXCLUDE:
                 self.excluded.setdefault(str(pid), []).append(
-                    f"{table}.{column} = \"{label or text}\" ({source})")
+                    f'{table}.{column} = "{label or text}" ({source})'
+                )
                 return None
         allowed = enumerations().get((table, column))
         logical = TABLES[table].column(column).type
@@ -656,9 +758,17 @@ class _Cells:
                 if hit:
                     return hit
             shown = f"{text} ({label})" if label else text
-            self.problem(table, column, f"has no value map: add it under [{table}.values.{column}] "
-                         f"in {self.mapping.name} (allowed: {', '.join(allowed)}, or \"exclude\")",
-                         where, source, pid, shown, sheet.title)
+            self.problem(
+                table,
+                column,
+                f"has no value map: add it under [{table}.values.{column}] "
+                f'in {self.mapping.name} (allowed: {", ".join(allowed)}, or "exclude")',
+                where,
+                source,
+                pid,
+                shown,
+                sheet.title,
+            )
             return None
         try:
             return self._typed(value, label, logical, column, spec, tmap, sheet)
@@ -666,8 +776,16 @@ class _Cells:
             self.problem(table, column, str(exc), where, source, pid, raw, sheet.title)
             return None
 
-    def _typed(self, value: object, label: str | None, logical: str, column: str, spec: Spec,
-               tmap: TableMap, sheet: Sheet) -> object:
+    def _typed(
+        self,
+        value: object,
+        label: str | None,
+        logical: str,
+        column: str,
+        spec: Spec,
+        tmap: TableMap,
+        sheet: Sheet,
+    ) -> object:
         if logical == "string":
             if column == "patient_id":
                 return patient_id(value)
@@ -695,7 +813,7 @@ class _Cells:
 
 
 def _scaled(number: float, factor: float) -> float:
-    """A unit conversion without floating-point noise (1110 mg/dL × 0.01 is 11.1 g/L, not 11.100…01)."""
+    """A unit conversion without floating-point noise (1110 mg/dL × 0.01 is 11.1 g/L)."""
     return float(f"{number * factor:.12g}")
 
 
@@ -759,16 +877,13 @@ def _rows(tmap: TableMap, sheet: Sheet, project: Redcap | None) -> list[int]:
     chosen = []
     events = frame.get("redcap_event_name")
     instruments = frame.get("redcap_repeat_instrument")
-    form_columns = project.form_columns(tmap.instrument) if tmap.instrument else []
     for i in range(len(frame)):
         if tmap.event and (events is None or events.iloc[i] not in tmap.event):
             continue
-        repeat = None if instruments is None or blank(instruments.iloc[i]) else instruments.iloc[i]
         if tmap.instrument:
-            if repeat == tmap.instrument or (repeat is None and any(
-                    not blank(frame[c].iloc[i]) for c in form_columns)):
+            if project.has_form(i, tmap.instrument):
                 chosen.append(i)
-        elif repeat is None:
+        elif instruments is None or blank(instruments.iloc[i]):
             chosen.append(i)
     return chosen
 
@@ -778,15 +893,18 @@ def _record_lookup(project: Redcap) -> dict[tuple[str, str], int]:
     frame = project.data.frame
     lookup = {}
     for i in range(len(frame)):
-        if "redcap_repeat_instrument" in frame and not blank(frame["redcap_repeat_instrument"].iloc[i]):
+        if "redcap_repeat_instrument" in frame and not blank(
+            frame["redcap_repeat_instrument"].iloc[i]
+        ):
             continue
         event = frame["redcap_event_name"].iloc[i] if "redcap_event_name" in frame else ""
         lookup.setdefault((code_text(frame.iloc[i, 0]), event), i)
     return lookup
 
 
-def _extract(mapping: Mapping, tmap: TableMap, sheet: Sheet, book: Workbook, cells: _Cells
-             ) -> list[_Piece]:
+def _extract(
+    mapping: Mapping, tmap: TableMap, sheet: Sheet, book: Workbook, cells: _Cells
+) -> list[_Piece]:
     """The table's rows from its sheet: one piece, or one per group of repeated columns."""
     project = book.redcap.get(sheet.file)
     rows = _rows(tmap, sheet, project)
@@ -806,7 +924,9 @@ def _extract(mapping: Mapping, tmap: TableMap, sheet: Sheet, book: Workbook, cel
             where = sheet.rows[i]
             pid_raw = _cell(frame, i, id_spec, lookup, sheet) if id_spec else (None, where)
             pid = patient_id(pid_raw[0]) if not blank(pid_raw[0]) else None
-            if tmap.table != "patients" and _all_blank(frame, i, specs, mapping, tmap, lookup, sheet):
+            if tmap.table != "patients" and _all_blank(
+                frame, i, specs, mapping, tmap, lookup, sheet
+            ):
                 skipped += tmap.table != "patients" and not tmap.repeat
                 continue
             row = {"_label": where, "_row": i}
@@ -818,8 +938,9 @@ def _extract(mapping: Mapping, tmap: TableMap, sheet: Sheet, book: Workbook, cel
             out.append(row)
         pieces.append(_Piece(tmap.table, name, sheet, out, columns))
     if skipped:
-        cells.notes.append(f"{tmap.table}: {skipped} row(s) of {sheet.title} with nothing to import "
-                           "were skipped")
+        cells.notes.append(
+            f"{tmap.table}: {skipped} row(s) of {sheet.title} with nothing to import were skipped"
+        )
     return pieces
 
 
@@ -835,8 +956,9 @@ def _column_label(spec: Spec) -> str:
     return spec.how.replace("_", " ")
 
 
-def _cell(frame: pd.DataFrame, i: int, spec: Spec, lookup: dict, sheet: Sheet
-          ) -> tuple[object, str]:
+def _cell(
+    frame: pd.DataFrame, i: int, spec: Spec, lookup: dict, sheet: Sheet
+) -> tuple[object, str]:
     """A spec's source cell for row i (from another REDCap event when the spec names one)."""
     if spec.how != "column":
         return (spec.arg if spec.how == "value" else None), sheet.rows[i]
@@ -850,8 +972,15 @@ def _cell(frame: pd.DataFrame, i: int, spec: Spec, lookup: dict, sheet: Sheet
     return frame[spec.arg].iloc[i], sheet.rows[i]
 
 
-def _all_blank(frame: pd.DataFrame, i: int, specs: dict[str, Spec], mapping: Mapping,
-               tmap: TableMap, lookup: dict, sheet: Sheet) -> bool:
+def _all_blank(
+    frame: pd.DataFrame,
+    i: int,
+    specs: dict[str, Spec],
+    mapping: Mapping,
+    tmap: TableMap,
+    lookup: dict,
+    sheet: Sheet,
+) -> bool:
     """No cell this row would fill a column from (other than the patient) holds anything."""
     missing = set(mapping.missing) | set(tmap.missing)
     for column, spec in specs.items():
@@ -859,31 +988,56 @@ def _all_blank(frame: pd.DataFrame, i: int, specs: dict[str, Spec], mapping: Map
             continue
         names = [spec.arg] if spec.how == "column" else spec.arg
         for name in names:
-            value = _cell(frame, i, Spec(column, "column", name, None, spec.event), lookup, sheet)[0]
+            value = _cell(frame, i, Spec(column, "column", name, None, spec.event), lookup, sheet)[
+                0
+            ]
             if not blank(value) and code_text(value).lower() not in missing | set(spec.missing):
                 return False
     return True
 
 
-def _fill(frame: pd.DataFrame, i: int, spec: Spec, tmap: TableMap, sheet: Sheet, lookup: dict,
-          cells: _Cells, pid: str | None, row: dict) -> object:
+def _fill(
+    frame: pd.DataFrame,
+    i: int,
+    spec: Spec,
+    tmap: TableMap,
+    sheet: Sheet,
+    lookup: dict,
+    cells: _Cells,
+    pid: str | None,
+    row: dict,
+) -> object:
     """One contract cell of row i; derived values that need other tables are left for later."""
     if spec.how == "column":
         raw, where = _cell(frame, i, spec, lookup, sheet)
         return cells.convert(raw, tmap, spec, sheet, spec.arg, where, pid)
     if spec.how == "value":
         constant = Spec(spec.target, "value", spec.arg, spec.line, factor=None)
-        return cells.convert(spec.arg, tmap, constant, sheet, f"constant in {cells.mapping.name}",
-                             sheet.rows[i], pid)
+        return cells.convert(
+            spec.arg, tmap, constant, sheet, f"constant in {cells.mapping.name}", sheet.rows[i], pid
+        )
     if spec.how == "birth_date":
-        date_spec = Spec("first_dose_date", "column", spec.arg, spec.line,
-                         date_format=spec.date_format, missing=spec.missing)
+        date_spec = Spec(
+            "first_dose_date",
+            "column",
+            spec.arg,
+            spec.line,
+            date_format=spec.date_format,
+            missing=spec.missing,
+        )
         raw = frame[spec.arg].iloc[i]
         row["_dob"] = cells.convert(raw, tmap, date_spec, sheet, spec.arg, sheet.rows[i], pid)
         return None
     if spec.how in ("count_ticked", "count_filled"):
-        names = spec.arg if isinstance(spec.arg, list) else (
-            [spec.arg] if spec.arg in frame.columns else _ticked_columns(list(frame.columns), spec.arg))
+        names = (
+            spec.arg
+            if isinstance(spec.arg, list)
+            else (
+                [spec.arg]
+                if spec.arg in frame.columns
+                else _ticked_columns(list(frame.columns), spec.arg)
+            )
+        )
         missing = set(cells.mapping.missing) | set(tmap.missing) | set(spec.missing)
         values = [frame[n].iloc[i] for n in names]
         present = [v for v in values if not blank(v) and code_text(v).lower() not in missing]
@@ -905,14 +1059,21 @@ def apply(mapping: Mapping, book: Workbook) -> Applied:
         if table in mapping.tables:
             pieces[table] = _extract(mapping, mapping.tables[table], sheets[table], book, cells)
     notes = list(book.notes) + cells.notes
-    provenance: dict = {"files": dict(book.files), "mapping_name": mapping.name,
-                        "mapping": mapping.text, "derived": [], "approximate_dates": []}
+    provenance: dict = {
+        "files": dict(book.files),
+        "mapping_name": mapping.name,
+        "mapping": mapping.text,
+        "derived": [],
+        "approximate_dates": [],
+    }
     _derive(mapping, pieces, cells, provenance)
     excluded = _exclude(pieces, cells)
     if excluded:
-        notes.append(f"{len(excluded)} patient(s) excluded by the mapping's value maps: "
-                     + "; ".join(f"{p}: {r[0]}" for p, r in list(excluded.items())[:5])
-                     + (" …" if len(excluded) > 5 else ""))
+        notes.append(
+            f"{len(excluded)} patient(s) excluded by the mapping's value maps: "
+            + "; ".join(f"{p}: {r[0]}" for p, r in list(excluded.items())[:5])
+            + (" …" if len(excluded) > 5 else "")
+        )
     provenance["excluded"] = {"count": len(excluded), "patients": excluded}
     sources = [_source_of(p) for table in ORDER for p in pieces.get(table, [])]
     for table in ("relapses", "edss", "adverse_events"):
@@ -934,8 +1095,9 @@ def _by_patient(pieces: list[_Piece], column: str) -> dict[str, list[tuple]]:
     return found
 
 
-def _derive(mapping: Mapping, pieces: dict[str, list[_Piece]], cells: _Cells, provenance: dict
-            ) -> None:
+def _derive(
+    mapping: Mapping, pieces: dict[str, list[_Piece]], cells: _Cells, provenance: dict
+) -> None:
     """Values computed across tables, in the contract's Import conventions."""
     doses = _by_patient(pieces.get("infusions", []), "dose_date")
     pmap = mapping.tables["patients"]
@@ -946,26 +1108,40 @@ def _derive(mapping: Mapping, pieces: dict[str, list[_Piece]], cells: _Cells, pr
             if "first_dose_date" in specs and specs["first_dose_date"].how == "earliest_infusion":
                 row["first_dose_date"] = min((d for d, _ in doses.get(pid, [])), default=None)
             if row.get("_dob") is not None and row.get("first_dose_date") is not None:
-                row["age_at_first_dose"] = (row["first_dose_date"] - row["_dob"]).days / DAYS_PER_YEAR
+                row["age_at_first_dose"] = (
+                    row["first_dose_date"] - row["_dob"]
+                ).days / DAYS_PER_YEAR
     for column, spec in specs.items():
         if spec.how not in ("column", "value"):
             provenance["derived"].append(f"patients.{column}: {_column_label(spec)}")
-    first = {r["patient_id"]: r.get("first_dose_date")
-             for p in pieces.get("patients", []) for r in p.rows if r.get("patient_id")}
+    first = {
+        r["patient_id"]: r.get("first_dose_date")
+        for p in pieces.get("patients", [])
+        for r in p.rows
+        if r.get("patient_id")
+    }
     for table, table_pieces in pieces.items():
         date = TABLES[table].date_column
         for piece in table_pieces:
             approximate = [r for r in piece.rows if "_months" in r]
             for row in approximate:
                 start = first.get(row.get("patient_id"))
-                row[date] = None if start is None else start + dt.timedelta(
-                    days=round(row["_months"] * DAYS_PER_MONTH))
+                row[date] = (
+                    None
+                    if start is None
+                    else start + dt.timedelta(days=round(row["_months"] * DAYS_PER_MONTH))
+                )
             if approximate:
                 months = approximate[0]["_months"]
-                provenance["approximate_dates"].append({
-                    "table": table, "source": piece.name, "rows": len(approximate),
-                    "rule": f"{date} = first_dose_date + {months:g} months ({months:g} × "
-                            f"{DAYS_PER_MONTH} days, rounded to the day)"})
+                provenance["approximate_dates"].append(
+                    {
+                        "table": table,
+                        "source": piece.name,
+                        "rows": len(approximate),
+                        "rule": f"{date} = first_dose_date + {months:g} months ({months:g} × "
+                        f"{DAYS_PER_MONTH} days, rounded to the day)",
+                    }
+                )
     if "edss" in pieces:
         _baseline_edss(pieces, specs, first, cells, provenance)
     if "adverse_events" in pieces and "course" not in _given(mapping.tables["adverse_events"]):
@@ -980,8 +1156,9 @@ def _given(tmap: TableMap) -> set[str]:
     return set(tmap.columns) | {c for g in tmap.repeat for c in g}
 
 
-def _baseline_edss(pieces: dict, specs: dict[str, Spec], first: dict, cells: _Cells,
-                   provenance: dict) -> None:
+def _baseline_edss(
+    pieces: dict, specs: dict[str, Spec], first: dict, cells: _Cells, provenance: dict
+) -> None:
     """Assessments on or before the first dose are baselines, not follow-up (contract)."""
     before: dict[str, list] = {}
     dropped = 0
@@ -997,16 +1174,19 @@ def _baseline_edss(pieces: dict, specs: dict[str, Spec], first: dict, cells: _Ce
                 kept.append(row)
         piece.rows = kept
     if dropped:
-        cells.notes.append(f"edss: {dropped} assessment(s) on or before the first dose are baseline "
-                           "values, not follow-up; left out of the edss table")
+        cells.notes.append(
+            f"edss: {dropped} assessment(s) on or before the first dose are baseline "
+            "values, not follow-up; left out of the edss table"
+        )
     spec = specs.get("baseline_edss")
     if spec is not None and spec.how == "last_edss_before_first_dose":
         for piece in pieces["patients"]:
             for row in piece.rows:
                 found = sorted(before.get(row.get("patient_id"), []), key=lambda x: x[0])
                 row["baseline_edss"] = found[-1][1] if found else None
-        provenance["derived"].append("patients.baseline_edss: the last EDSS on or before the first "
-                                     "dose")
+        provenance["derived"].append(
+            "patients.baseline_edss: the last EDSS on or before the first dose"
+        )
 
 
 def _ae_course(pieces: dict, provenance: dict) -> None:
@@ -1015,11 +1195,15 @@ def _ae_course(pieces: dict, provenance: dict) -> None:
     for piece in pieces["adverse_events"]:
         piece.columns["course"] = "course of the last dose on or before onset"
         for row in piece.rows:
-            earlier = [(d, r.get("course")) for d, r in doses.get(row.get("patient_id"), [])
-                       if row.get("onset_date") is not None and d <= row["onset_date"]]
+            earlier = [
+                (d, r.get("course"))
+                for d, r in doses.get(row.get("patient_id"), [])
+                if row.get("onset_date") is not None and d <= row["onset_date"]
+            ]
             row["course"] = max(earlier, key=lambda x: x[0])[1] if earlier else None
-    provenance["derived"].append("adverse_events.course: the course of the last dose on or before "
-                                 "the onset")
+    provenance["derived"].append(
+        "adverse_events.course: the course of the last dose on or before the onset"
+    )
 
 
 def _lab_units(tmap: TableMap, pieces: list[_Piece], cells: _Cells, provenance: dict) -> None:
@@ -1036,15 +1220,24 @@ def _lab_units(tmap: TableMap, pieces: list[_Piece], cells: _Cells, provenance: 
                         row["value"] = _scaled(row["value"], rule["factor"])
                     row["unit"] = unit = rule["to"]
             if stored and unit and unit.lower() != stored[1].lower():
-                cells.problem("labs", "unit", f"is not {stored[1]}, the unit {stored[0]} is stored in; add a "
-                              f"[[labs.convert]] rule (test = \"{stored[0]}\", from = \"{unit}\", "
-                              "factor = …)", row["_label"], f"{piece.sheet.title}{SEP}{row['_label']}",
-                              row.get("patient_id"), unit, piece.sheet.title)
+                cells.problem(
+                    "labs",
+                    "unit",
+                    f"is not {stored[1]}, the unit {stored[0]} is stored in; add a "
+                    f'[[labs.convert]] rule (test = "{stored[0]}", from = "{unit}", '
+                    "factor = …)",
+                    row["_label"],
+                    f"{piece.sheet.title}{SEP}{row['_label']}",
+                    row.get("patient_id"),
+                    unit,
+                    piece.sheet.title,
+                )
             elif stored:
                 row["unit"] = stored[1]
     for rule in tmap.convert:
-        provenance["derived"].append(f"labs: {rule['test']} in {rule['from']} × {rule['factor']:g} "
-                                     f"→ {rule['to']}")
+        provenance["derived"].append(
+            f"labs: {rule['test']} in {rule['from']} × {rule['factor']:g} → {rule['to']}"
+        )
 
 
 def _exclude(pieces: dict[str, list[_Piece]], cells: _Cells) -> dict[str, list[str]]:
@@ -1058,22 +1251,29 @@ def _exclude(pieces: dict[str, list[_Piece]], cells: _Cells) -> dict[str, list[s
 
 def _source_of(piece: _Piece) -> Source:
     columns = [c.name for c in TABLES[piece.table].columns if c.name in piece.columns]
-    frame = pd.DataFrame([{c: r.get(c) for c in columns} for r in piece.rows], columns=columns,
-                         dtype=object)
+    frame = pd.DataFrame(
+        [{c: r.get(c) for c in columns} for r in piece.rows], columns=columns, dtype=object
+    )
     frame.index = range(1, len(frame) + 1)
-    return _make_source(piece.name, piece.table, frame,
-                        [f"{piece.sheet.title}{SEP}{r['_label']}" for r in piece.rows],
-                        dict(piece.columns))
+    return _make_source(
+        piece.name,
+        piece.table,
+        frame,
+        [f"{piece.sheet.title}{SEP}{r['_label']}" for r in piece.rows],
+        dict(piece.columns),
+    )
 
 
 def _empty_source(table: str) -> Source:
     columns = [c.name for c in TABLES[table].columns if c.required]
-    return _make_source(f"(no source: {table})", table, pd.DataFrame(columns=columns, dtype=object),
-                        [], {})
+    return _make_source(
+        f"(no source: {table})", table, pd.DataFrame(columns=columns, dtype=object), [], {}
+    )
 
 
-def _make_source(name: str, table: str, frame: pd.DataFrame, labels: list[str],
-                 columns: dict[str, str]) -> Source:
+def _make_source(
+    name: str, table: str, frame: pd.DataFrame, labels: list[str], columns: dict[str, str]
+) -> Source:
     return Source(name, table, frame, 1, row_labels=labels, column_labels=columns)
 
 
@@ -1098,8 +1298,11 @@ def stage_mapped(applied: Applied, root: Path) -> importer.Staged:
     checked = []
     # a cell the mapping could not read is reported once, by the mapping, not again as a null
     for p in staged.problems:
-        kept = [ex for ex in p.examples if (p.table, p.column, str(ex.get("source")).rsplit(SEP, 1)[0])
-                not in applied.failed]
+        kept = [
+            ex
+            for ex in p.examples
+            if (p.table, p.column, str(ex.get("source")).rsplit(SEP, 1)[0]) not in applied.failed
+        ]
         if p.examples and not kept:
             continue
         p.count -= len(p.examples) - len(kept)
@@ -1115,21 +1318,32 @@ def problem_lines(problems: list[Problem]) -> list[str]:
     for p in problems:
         for ex in p.examples or [{}]:
             where = ex.get("source") or " ".join(
-                str(x) for x in (ex.get("file") or p.file, f"row {ex['row']}" if ex.get("row") else "",
-                                 p.column) if x)
+                str(x)
+                for x in (
+                    ex.get("file") or p.file,
+                    f"row {ex['row']}" if ex.get("row") else "",
+                    p.column,
+                )
+                if x
+            )
             value = f' "{ex["value"]}"' if ex.get("value") is not None else ""
-            rule = p.rule if p.rule.startswith(("is ", "has ")) else f"{p.table}.{p.column} {p.rule}"
+            rule = (
+                p.rule if p.rule.startswith(("is ", "has ")) else f"{p.table}.{p.column} {p.rule}"
+            )
             lines.append(f"{p.severity}: {where or p.table}:{value} {rule}")
     return lines
 
 
-def convert(paths: list, mapping_path: str | Path, out_dir: str | Path
-            ) -> tuple[bool, list[Problem], list[str]]:
+def convert(
+    paths: list, mapping_path: str | Path, out_dir: str | Path
+) -> tuple[bool, list[Problem], list[str]]:
     """Write the contract dataset folder (no versioning); nothing is written when it has errors."""
     book = read_source_files(paths)
     applied = apply(read_mapping(mapping_path), book)
     out = Path(out_dir)
-    work = Path(tempfile.mkdtemp(prefix=".convert-", dir=out.parent if out.parent.exists() else None))
+    work = Path(
+        tempfile.mkdtemp(prefix=".convert-", dir=out.parent if out.parent.exists() else None)
+    )
     try:
         staged = stage_mapped(applied, work)
         if not staged.ok:
@@ -1142,8 +1356,9 @@ def convert(paths: list, mapping_path: str | Path, out_dir: str | Path
         shutil.rmtree(work, ignore_errors=True)
 
 
-def import_mapped(paths: list, mapping_path: str | Path, root: str | Path, user: str
-                  ) -> MappedResult:
+def import_mapped(
+    paths: list, mapping_path: str | Path, root: str | Path, user: str
+) -> MappedResult:
     """Read, map, validate and (without errors) activate as a new version with its provenance."""
     root = Path(root)
     book = read_source_files(paths)

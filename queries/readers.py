@@ -1,8 +1,9 @@
 """Read a study's own files for a mapped import: spreadsheets, REDCap exports, SPSS and Stata files.
 
-Every reader keeps the cells as they are (numbers, text, Excel dates) and remembers how the user knows
-each row (`row 37`, `record 12, event month_6_arm_1, relapse #2`), so that every later problem can
-point at the source. Converting cells to the contract's types is the mapping's work (queries/mapping.py).
+Every reader keeps the cells as they are (numbers, text, Excel dates) and remembers how the user
+knows each row (`row 37`, `record 12, event month_6_arm_1, relapse #2`), so that every later
+problem can point at the source. Converting cells to the contract's types is the mapping's work
+(queries/mapping.py).
 """
 
 import csv
@@ -56,8 +57,16 @@ class Sheet:
         if not 0 <= index < len(self.cells):
             raise ImportFailed(f"{self.title}: there is no row {row}")
         frame, rows, _ = _frame(self.cells, index, self.first_row, self.title)
-        return Sheet(self.file, self.name, self.kind, frame, rows, row, cells=self.cells,
-                     first_row=self.first_row)
+        return Sheet(
+            self.file,
+            self.name,
+            self.kind,
+            frame,
+            rows,
+            row,
+            cells=self.cells,
+            first_row=self.first_row,
+        )
 
 
 @dataclass
@@ -100,9 +109,27 @@ class Redcap:
         return list(dict.fromkeys(found))
 
     def form_columns(self, form: str) -> list[str]:
-        """The export's columns holding fields of a form (checkboxes as field___code)."""
-        names = {f.name for f in self.fields.values() if f.form == form}
+        """The export's columns of a form's fields (checkboxes as field___code), not the id."""
+        names = {f.name for f in self.fields.values() if f.form == form} - {self.record_id}
         return [c for c in self.data.frame.columns if c in names or c.split("___")[0] in names]
+
+    def has_form(self, i: int, form: str) -> bool:
+        """Row i holds data of the form: a repeat of it, or any of its fields filled in.
+
+        An unticked checkbox is exported as 0 on rows of every event, so it does not count.
+        """
+        frame = self.data.frame
+        repeat = (
+            frame["redcap_repeat_instrument"].iloc[i]
+            if "redcap_repeat_instrument" in frame
+            else None
+        )
+        if not blank(repeat):
+            return repeat == form
+        return any(
+            not blank(frame[c].iloc[i]) and not ("___" in c and code_text(frame[c].iloc[i]) == "0")
+            for c in self.form_columns(form)
+        )
 
 
 @dataclass
@@ -152,9 +179,13 @@ def read_source_files(items: list, max_mb: float = DEFAULT_MAX_MB) -> Workbook:
         path = Path(item)
         if path.is_dir():
             # a folder may hold the mapping and notes next to the study's files
-            files += [(p.name, _read_file(p, max_mb)) for p in sorted(path.iterdir())
-                      if p.is_file() and not p.name.startswith(".")
-                      and p.suffix.lower() not in (".toml", ".md")]
+            files += [
+                (p.name, _read_file(p, max_mb))
+                for p in sorted(path.iterdir())
+                if p.is_file()
+                and not p.name.startswith(".")
+                and p.suffix.lower() not in (".toml", ".md")
+            ]
         elif path.is_file():
             files.append((path.name, _read_file(path, max_mb)))
         else:
@@ -185,7 +216,9 @@ def read_source_files(items: list, max_mb: float = DEFAULT_MAX_MB) -> Workbook:
         elif suffix in (".sav", ".zsav", ".dta"):
             book.sheets.append(_stats_file(raw, name))
         else:
-            book.notes.append(f"{name}: not CSV, Excel (.xlsx), SPSS (.sav), Stata (.dta) or zip; ignored")
+            book.notes.append(
+                f"{name}: not CSV, Excel (.xlsx), SPSS (.sav), Stata (.dta) or zip; ignored"
+            )
     _pair_redcap(book, dictionaries)
     return book
 
@@ -227,7 +260,9 @@ def _csv_rows(raw: bytes, name: str, notes: list[str]) -> list[list[str]]:
     counts = {d: max((line.count(d) for line in head), default=0) for d in (",", ";", "\t")}
     delimiter = max(counts, key=counts.get)
     if delimiter != "," and counts[delimiter]:
-        notes.append(f"{name}: columns separated by {'tab' if delimiter == chr(9) else repr(delimiter)}")
+        notes.append(
+            f"{name}: columns separated by {'tab' if delimiter == chr(9) else repr(delimiter)}"
+        )
     try:
         return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     except csv.Error as exc:
@@ -251,7 +286,7 @@ def _excel(raw: bytes, name: str, notes: list[str]) -> list[Sheet]:
 
 
 def _sheet(rows: list[list], file: str, sheet: str | None, notes: list[str]) -> Sheet:
-    """A spreadsheet table whose header is the first row that looks like one (titles above skipped)."""
+    """A spreadsheet table whose header is the first row that looks like one (titles skipped)."""
     title = f"{file}{SEP}{sheet}" if sheet else file
     filled = [sum(not blank(v) for v in r) for r in rows[:HEADER_SCAN]]
     if not any(filled):
@@ -266,8 +301,9 @@ def _sheet(rows: list[list], file: str, sheet: str | None, notes: list[str]) -> 
     return Sheet(file, sheet, "table", frame, labels, index + 1, cells=rows, first_row=1)
 
 
-def _frame(rows: list[list], index: int, first_row: int, title: str
-           ) -> tuple[pd.DataFrame, list[str], list[str]]:
+def _frame(
+    rows: list[list], index: int, first_row: int, title: str
+) -> tuple[pd.DataFrame, list[str], list[str]]:
     """The rows below the header as a frame; empty rows dropped; row labels as spreadsheet rows."""
     notes = []
     header = rows[index]
@@ -279,20 +315,26 @@ def _frame(rows: list[list], index: int, first_row: int, title: str
         key = text.lower()
         seen[key] = seen.get(key, 0) + 1
         if seen[key] > 1:
-            notes.append(f'{title}: the column name "{text}" appears more than once; '
-                         f'the next one is called "{text} ({seen[key]})"')
+            notes.append(
+                f'{title}: the column name "{text}" appears more than once; '
+                f'the next one is called "{text} ({seen[key]})"'
+            )
             text = f"{text} ({seen[key]})"
         columns.append(text)
     body, labels = [], []
-    for offset, row in enumerate(rows[index + 1:], start=index + 1):
+    for offset, row in enumerate(rows[index + 1 :], start=index + 1):
         if all(blank(v) for v in row):
             continue
         body.append(list(row) + [None] * (width - len(row)))
         labels.append(f"row {first_row + offset}")
-    frame = pd.DataFrame(body, columns=columns, dtype=object) if body else pd.DataFrame(
-        columns=columns, dtype=object)
-    frame = frame.drop(columns=[c for c in columns if c.startswith("column ")
-                                and frame[c].map(blank).all()])
+    frame = (
+        pd.DataFrame(body, columns=columns, dtype=object)
+        if body
+        else pd.DataFrame(columns=columns, dtype=object)
+    )
+    frame = frame.drop(
+        columns=[c for c in columns if c.startswith("column ") and frame[c].map(blank).all()]
+    )
     return frame, labels, notes
 
 
@@ -334,8 +376,11 @@ def _stats_file(raw: bytes, name: str) -> Sheet:
 
 
 def _is_dictionary(header: list[str]) -> bool:
-    return bool(header) and header[0].strip().lower().lstrip("\ufeff") in DICTIONARY_FIRST and any(
-        "form" in h.lower() for h in header[1:3])
+    return (
+        bool(header)
+        and header[0].strip().lower().lstrip("\ufeff") in DICTIONARY_FIRST
+        and any("form" in h.lower() for h in header[1:3])
+    )
 
 
 def _dictionary(rows: list[list[str]], name: str) -> list[Field]:
@@ -351,15 +396,25 @@ def _dictionary(rows: list[list[str]], name: str) -> list[Field]:
             for part in cells[5].split("|"):
                 code, sep, label = part.partition(",")
                 if not sep:
-                    raise ImportFailed(f"{name} line {line}: choice '{part.strip()}' of field "
-                                       f"{cells[0].strip()} is not 'code, label'")
+                    raise ImportFailed(
+                        f"{name} line {line}: choice '{part.strip()}' of field "
+                        f"{cells[0].strip()} is not 'code, label'"
+                    )
                 choices[code.strip()] = label.strip()
         elif kind == "yesno":
             choices = {"1": "Yes", "0": "No"}
         elif kind == "truefalse":
             choices = {"1": "True", "0": "False"}
-        fields.append(Field(cells[0].strip(), cells[1].strip(), kind, cells[4].strip(), choices,
-                            cells[7].strip()))
+        fields.append(
+            Field(
+                cells[0].strip(),
+                cells[1].strip(),
+                kind,
+                cells[4].strip(),
+                choices,
+                cells[7].strip(),
+            )
+        )
     return fields
 
 
@@ -385,8 +440,14 @@ def _pair_redcap(book: Workbook, dictionaries: list[tuple[str, list[Field]]]) ->
                 if f is None:
                     continue
                 if code and f.type == "checkbox":
-                    label = next((lab for c, lab in f.choices.items()
-                                  if re.sub(r"[^0-9A-Za-z]", "_", c) == code), code)
+                    label = next(
+                        (
+                            lab
+                            for c, lab in f.choices.items()
+                            if re.sub(r"[^0-9A-Za-z]", "_", c) == code
+                        ),
+                        code,
+                    )
                     sheet.labels[column] = f"{f.label}: {label}"
                     sheet.value_labels[column] = {"1": "Checked", "0": "Unchecked"}
                 else:
@@ -398,8 +459,10 @@ def _pair_redcap(book: Workbook, dictionaries: list[tuple[str, list[Field]]]) ->
     paired = {p.dictionary for p in book.redcap.values()}
     for name, _ in dictionaries:
         if name not in paired:
-            book.notes.append(f"{name}: a REDCap data dictionary with no export records file "
-                              "whose first column is its first field; ignored")
+            book.notes.append(
+                f"{name}: a REDCap data dictionary with no export records file "
+                "whose first column is its first field; ignored"
+            )
 
 
 def _redcap_label(project: Redcap, i: int) -> str:
