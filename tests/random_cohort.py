@@ -1,8 +1,8 @@
 """Small random, contract-valid cohort datasets for tests (parquet folder layout).
 
 ``write_random_cohort(dir, seed)`` writes ``<dir>/<table>.parquet`` for every table of
-/work/shared/data-contract.md. The data are random but deliberately include the edge cases the
-definitions care about:
+the data contract (docs/data-dictionary.md). The data are random but deliberately include the
+edge cases the definitions care about:
 
 - a relapse on the first-dose day (RFS event at time 0), several relapses of one patient,
   tied relapse times across patients;

@@ -5,7 +5,7 @@ Plain pandas + lifelines + scipy, no DuckDB. It is the oracle the data layer
 so it is written for clarity: read the parquet files, restrict every table to the
 selected patients and to their windows, then compute each figure with groupby/merge.
 
-Definitions follow /work/shared/data-contract.md ("Definitions" and "Summary export").
+Definitions follow the data contract (docs/data-dictionary.md) ("Definitions" and "Summary export").
 """
 
 from __future__ import annotations
