@@ -8,7 +8,8 @@ adverse_events, engagement) into DIR (default: data/demo next to this script).
 
 The data are SYNTHETIC. No real patient is represented. With the default 99 patients the dataset,
 computed with the contract's definitions (docs/data-dictionary.md), reproduces every published
-figure of the study (Nabiuni et al., IJVLMS 2023;14(3):206-215; checked in tests/test_demo_figures.py): subtype counts,
+figure of the study (Nabiuni et al., IJVLMS 2023;14(3):206-215; checked in
+tests/test_demo_figures.py): subtype counts,
 mean age, sex ratio, follow-up, 818 doses, relapse counts, EDSS change means and t-test p-values,
 MRI activity, low IgG, and the two adverse events.
 
