@@ -203,8 +203,9 @@ class Supervisor:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="deploy/serve", description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, required=True, help="where the proxy listens")
-    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)),
-                        help="app processes (default: one per core)")
+    parser.add_argument("--workers", type=int,
+                        default=int(os.environ.get("RCE_WORKERS") or len(os.sched_getaffinity(0))),
+                        help="app processes (default: RCE_WORKERS, else one per core)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="the proxy's address (0.0.0.0 inside a container)")
     parser.add_argument("--start-timeout", type=float, default=120, help="seconds a worker may take")

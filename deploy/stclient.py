@@ -139,34 +139,37 @@ class Session:
         elif kind in ("markdown", "heading", "alert", "text"):
             result.texts.append(getattr(element, kind).body)
 
-    async def download(self, run: PageRun, label: str) -> tuple[int, bytes]:
-        """Press a download button of the last run: ask the server to make the file, then fetch it."""
+    async def file_url(self, run: PageRun, label: str) -> str:
+        """Press a download button of the last run: the server makes the file; its /media path."""
         target = run.downloads[label]
         if target.startswith("/") or "://" in target:
-            url = target
-        else:
-            request_id = uuid.uuid4().hex
-            request = BackendOperationRequest(
-                request_id=request_id, session_id=self.session_id,
-                deferred_file=DeferredFileRequestPayload(file_id=target),
-            )
-            await self.ws.send(BackMsg(backend_operation_request=request).SerializeToString())
-            async with asyncio.timeout(self.timeout):
-                while True:
-                    msg = ForwardMsg()
-                    msg.ParseFromString(await self.ws.recv())
-                    response = msg.backend_operation_response
-                    if msg.WhichOneof("type") == "backend_operation_response" and (
-                        response.request_id == request_id
-                    ):
-                        if response.error_msg:
-                            return 500, response.error_msg.encode()
-                        url = response.deferred_file.url
-                        break
-        if "://" in url:
-            url = url.split("://", 1)[1].split("/", 1)[1]
-            url = "/" + url
-        return await asyncio.to_thread(self.get, url)
+            return _path(target)
+        request_id = uuid.uuid4().hex
+        request = BackendOperationRequest(
+            request_id=request_id, session_id=self.session_id,
+            deferred_file=DeferredFileRequestPayload(file_id=target),
+        )
+        await self.ws.send(BackMsg(backend_operation_request=request).SerializeToString())
+        async with asyncio.timeout(self.timeout):
+            while True:
+                msg = ForwardMsg()
+                msg.ParseFromString(await self.ws.recv())
+                response = msg.backend_operation_response
+                if msg.WhichOneof("type") == "backend_operation_response" and (
+                    response.request_id == request_id
+                ):
+                    if response.error_msg:
+                        raise RuntimeError(f"download {label!r}: {response.error_msg}")
+                    return _path(response.deferred_file.url)
+
+    async def download(self, run: PageRun, label: str) -> tuple[int, bytes]:
+        """Press a download button and fetch the file, as the browser does: (HTTP status, body)."""
+        return await asyncio.to_thread(self.get, await self.file_url(run, label))
+
+
+def _path(url: str) -> str:
+    """The path of a URL the server gave (absolute or not), to fetch through this session's base."""
+    return "/" + url.split("://", 1)[1].split("/", 1)[1] if "://" in url else url
 
 
 async def visit(base_url: str, page: str = "", query: str = "", timeout: float = 60) -> PageRun:
