@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from analysis import survival
+from analysis.engagement import tertile_outcomes
 from analysis.stats import mean_ci_of
 from analysis.table1 import VARIABLES, Row, table1
 from queries import Dataset, Filters, subtype_order
@@ -101,4 +102,5 @@ CALLS: dict[str, Callable] = {
     "swimmer": swimmer,
     "adverse_events": adverse_events,
     "lab_values": lab_values,
+    "tertile_outcomes": tertile_outcomes,
 }

@@ -1,13 +1,12 @@
 """How much do patients use the Skype education and WhatsApp peer groups, and do outcomes differ by use?"""
 
-import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from analysis.engagement import TERTILES, tertile_outcomes
+from analysis.engagement import TERTILES
 from ui import data, privacy
 from ui.components import chart, fmt, header
 from ui.settings import min_count
@@ -29,7 +28,8 @@ viewer = privacy.viewer()
 k = min_count()
 n_selected = s["patients"]["total"]
 monthly = data.run("engagement_monthly", f)
-per_patient = data.run("engagement_per_patient", f)
+totals = data.run("engagement_totals", f)
+totals = totals.assign(channel=totals["channel"].fillna("all")).set_index("channel")
 if monthly.empty:
     st.info("No virtual-care contacts inside the selected patients' follow-up windows.")
     st.stop()
@@ -39,14 +39,14 @@ channel_colour = {
     c: CHANNEL_COLOURS.get(c, EXTRA_COLOURS[i % len(EXTRA_COLOURS)]) for i, c in enumerate(channels)
 }
 channel_name = {c: CHANNEL_NAMES.get(c, c.capitalize()) for c in channels}
-total_contacts = int(monthly["contacts"].sum())
-engaged = int((per_patient["contacts"] > 0).sum())
+total_contacts = int(totals.at["all", "contacts"])
+engaged = int(totals.at["all", "patients"])
 tiles = st.columns(2 + len(channels))
 tiles[0].metric("Contacts", privacy.count(total_contacts),
                 help="Contacts from the first-dose day to last follow-up, selected patients.")
 tiles[1].metric("Patients with a contact", privacy.pct(engaged, n_selected))
 for col, c in zip(tiles[2:], channels):
-    channel_total = int(monthly.loc[monthly["channel"] == c, "contacts"].sum())
+    channel_total = int(totals.at[c, "contacts"])
     col.metric(f"{channel_name[c]} contacts", privacy.count(channel_total))
 
 st.subheader("Contacts per month")
@@ -83,12 +83,10 @@ chart(
 )
 
 st.subheader("Contacts per patient")
-long = data.run("engagement_per_channel", f)
 # about 15 bins up to the 95th percentile; the long tail above shares one last bin
-width = max(1, int(np.ceil(long["contacts"].quantile(0.95) / 15)))
+bins = data.run("contacts_per_patient_bins", f)
+width = int(bins["width"].iloc[0])
 cap = width * 15
-long["bin"] = (long["contacts"].clip(upper=cap) // width * width).astype(int)
-bins = long.groupby(["channel", "bin"], as_index=False).agg(patients=("patient_id", "size"))
 labels = {
     b: f"≥ {cap}" if b >= cap else (f"{b}" if width == 1 else f"{b}–{b + width - 1}")
     for b in range(0, int(bins["bin"].max()) + 1, width)
@@ -122,8 +120,7 @@ chart(
 )
 
 st.subheader("Outcomes by engagement tertile (exploratory)")
-outcomes = data.run("patient_outcome", f)
-by_tertile = tertile_outcomes(per_patient, outcomes)
+by_tertile = data.call("tertile_outcomes", f)
 if by_tertile is None:
     st.info("Engagement tertiles need at least three selected patients with follow-up time.")
     st.stop()

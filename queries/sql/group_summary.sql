@@ -33,7 +33,8 @@ final as (
         sum(adverse_events) as adverse_events,
         count(*) filter (adverse_events > 0) as patients_with_event,
         sum(serious_events) as serious_events,
-        sum(opportunistic_infections) as opportunistic_infections
+        sum(opportunistic_infections) as opportunistic_infections,
+        count(*) filter (followup_months > 0) as with_followup_time
     from outcomes
     group by grouping sets ((), (subtype))
 )
