@@ -56,7 +56,7 @@ def _mixed_date(date: dt.date, i: int) -> object:
     return _dmy(date) if i % 3 == 0 else dt.datetime(date.year, date.month, date.day)
 
 
-def _xlsx(sheets: dict[str, list[list]]) -> bytes:
+def xlsx(sheets: dict[str, list[list]]) -> bytes:
     """A workbook with one sheet per entry, byte-identical on every run."""
     import openpyxl
 
@@ -215,7 +215,7 @@ def wide_workbook(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, bytes], st
         [r.patient_id, _mixed_date(r.contact_date, i), r.channel, r.kind]
         for i, r in enumerate(tables["engagement"].itertuples())
     ]
-    book = _xlsx(
+    book = xlsx(
         {
             "Patients": rows,
             "Infusions": inf,

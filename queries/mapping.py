@@ -871,34 +871,32 @@ def parse_date(value: object, fmt: str, excel: bool) -> dt.date:
 
 def _rows(tmap: TableMap, sheet: Sheet, project: Redcap | None) -> list[int]:
     """The sheet rows that are rows of this table (a REDCap instrument's or event's rows)."""
-    frame = sheet.frame
+    n = len(sheet.frame)
     if project is None:
-        return list(range(len(frame)))
-    chosen = []
-    events = frame.get("redcap_event_name")
-    instruments = frame.get("redcap_repeat_instrument")
-    for i in range(len(frame)):
-        if tmap.event and (events is None or events.iloc[i] not in tmap.event):
-            continue
-        if tmap.instrument:
-            if project.has_form(i, tmap.instrument):
-                chosen.append(i)
-        elif instruments is None or blank(instruments.iloc[i]):
-            chosen.append(i)
-    return chosen
+        return list(range(n))
+    events = _column_or_none(sheet, "redcap_event_name")
+    repeats = _column_or_none(sheet, "redcap_repeat_instrument")
+    if tmap.instrument:
+        rows = project.form_rows(tmap.instrument)
+    else:
+        rows = [i for i in range(n) if blank(repeats[i])]
+    return [i for i in rows if not tmap.event or events[i] in tmap.event]
+
+
+def _column_or_none(sheet: Sheet, column: str) -> list:
+    return sheet.values(column) if column in sheet.frame else [None] * len(sheet.frame)
 
 
 def _record_lookup(project: Redcap) -> dict[tuple[str, str], int]:
     """(record, event) → the row holding that event's non-repeating fields."""
-    frame = project.data.frame
-    lookup = {}
-    for i in range(len(frame)):
-        if "redcap_repeat_instrument" in frame and not blank(
-            frame["redcap_repeat_instrument"].iloc[i]
-        ):
-            continue
-        event = frame["redcap_event_name"].iloc[i] if "redcap_event_name" in frame else ""
-        lookup.setdefault((code_text(frame.iloc[i, 0]), event), i)
+    sheet = project.data
+    ids = sheet.values(project.record_id)
+    events = _column_or_none(sheet, "redcap_event_name")
+    repeats = _column_or_none(sheet, "redcap_repeat_instrument")
+    lookup: dict[tuple[str, str], int] = {}
+    for i in range(len(ids)):
+        if blank(repeats[i]):
+            lookup.setdefault((code_text(ids[i]), events[i] or ""), i)
     return lookup
 
 
@@ -963,13 +961,14 @@ def _cell(
     if spec.how != "column":
         return (spec.arg if spec.how == "value" else None), sheet.rows[i]
     if spec.event:
-        record = code_text(frame.iloc[i, 0])
+        record = code_text(sheet.values(str(frame.columns[0]))[i])
+        cells = sheet.values(spec.arg)
         for event in spec.event:
             j = lookup.get((record, event))
-            if j is not None and not blank(frame[spec.arg].iloc[j]):
-                return frame[spec.arg].iloc[j], sheet.rows[j]
+            if j is not None and not blank(cells[j]):
+                return cells[j], sheet.rows[j]
         return None, sheet.rows[i]
-    return frame[spec.arg].iloc[i], sheet.rows[i]
+    return sheet.values(spec.arg)[i], sheet.rows[i]
 
 
 def _all_blank(
@@ -1025,7 +1024,7 @@ def _fill(
             date_format=spec.date_format,
             missing=spec.missing,
         )
-        raw = frame[spec.arg].iloc[i]
+        raw = sheet.values(spec.arg)[i]
         row["_dob"] = cells.convert(raw, tmap, date_spec, sheet, spec.arg, sheet.rows[i], pid)
         return None
     if spec.how in ("count_ticked", "count_filled"):
@@ -1039,7 +1038,7 @@ def _fill(
             )
         )
         missing = set(cells.mapping.missing) | set(tmap.missing) | set(spec.missing)
-        values = [frame[n].iloc[i] for n in names]
+        values = [sheet.values(n)[i] for n in names]
         present = [v for v in values if not blank(v) and code_text(v).lower() not in missing]
         if spec.how == "count_filled":
             return len(present)

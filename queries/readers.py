@@ -43,6 +43,13 @@ class Sheet:
     value_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> code -> label
     cells: list[list] | None = None  # every row as read, to move the header (spreadsheets only)
     first_row: int = 1  # spreadsheet row number of cells[0]
+    lists: dict[str, list] = field(default_factory=dict, repr=False, compare=False)
+
+    def values(self, column: str) -> list:
+        """A column's cells as a plain list (fast to read row by row)."""
+        if column not in self.lists:
+            self.lists[column] = self.frame[column].tolist()
+        return self.lists[column]
 
     @property
     def title(self) -> str:
@@ -88,6 +95,7 @@ class Redcap:
     data: Sheet
     fields: dict[str, Field] = field(default_factory=dict)
     dictionary: str | None = None
+    rows_of: dict[str, list[int]] = field(default_factory=dict, repr=False)
 
     @property
     def record_id(self) -> str:
@@ -113,23 +121,23 @@ class Redcap:
         names = {f.name for f in self.fields.values() if f.form == form} - {self.record_id}
         return [c for c in self.data.frame.columns if c in names or c.split("___")[0] in names]
 
-    def has_form(self, i: int, form: str) -> bool:
-        """Row i holds data of the form: a repeat of it, or any of its fields filled in.
+    def form_rows(self, form: str) -> list[int]:
+        """The rows holding data of a form: its repeats, or rows with any of its fields filled in.
 
         An unticked checkbox is exported as 0 on rows of every event, so it does not count.
         """
-        frame = self.data.frame
-        repeat = (
-            frame["redcap_repeat_instrument"].iloc[i]
-            if "redcap_repeat_instrument" in frame
-            else None
-        )
-        if not blank(repeat):
-            return repeat == form
-        return any(
-            not blank(frame[c].iloc[i]) and not ("___" in c and code_text(frame[c].iloc[i]) == "0")
-            for c in self.form_columns(form)
-        )
+        if form not in self.rows_of:
+            data = self.data
+            n = len(data.frame)
+            repeat = (data.values("redcap_repeat_instrument")
+                      if "redcap_repeat_instrument" in data.frame else [None] * n)
+            columns = [(data.values(c), "___" in c) for c in self.form_columns(form)]
+            self.rows_of[form] = [
+                i for i in range(n)
+                if (repeat[i] == form if not blank(repeat[i]) else any(
+                    not blank(v[i]) and not (box and code_text(v[i]) == "0") for v, box in columns))
+            ]
+        return self.rows_of[form]
 
 
 @dataclass
@@ -467,12 +475,16 @@ def _pair_redcap(book: Workbook, dictionaries: list[tuple[str, list[Field]]]) ->
 
 def _redcap_label(project: Redcap, i: int) -> str:
     """`record 12, event month_6_arm_1, relapse #2`: the row as REDCap shows it."""
-    row = project.data.frame.iloc[i]
-    parts = [f"record {code_text(row.iloc[0])}"]
-    if not blank(row.get("redcap_event_name")):
-        parts.append(f"event {row['redcap_event_name']}")
-    instance = row.get("redcap_repeat_instance")
+    data = project.data
+
+    def cell(column: str) -> object:
+        return data.values(column)[i] if column in data.frame else None
+
+    parts = [f"record {code_text(cell(project.record_id))}"]
+    if not blank(cell("redcap_event_name")):
+        parts.append(f"event {cell('redcap_event_name')}")
+    instance = cell("redcap_repeat_instance")
     if not blank(instance):
-        what = row.get("redcap_repeat_instrument")
+        what = cell("redcap_repeat_instrument")
         parts.append(f"{'' if blank(what) else what + ' '}#{code_text(instance)}")
     return ", ".join(parts)

@@ -247,7 +247,8 @@ def _name_score(names: list[str], column: str) -> float:
 def _profile(
     sheet: Sheet, column: str, rows: list[int], missing: set[str], project: Redcap | None
 ) -> Profile:
-    values = [sheet.frame[column].iloc[i] for i in rows[:SAMPLE]]
+    cells = sheet.values(column)
+    values = [cells[i] for i in rows[:SAMPLE]]
     values = [v for v in values if not blank(v) and code_text(v).lower() not in missing]
     labels = sheet.value_labels.get(column, {})
     p = Profile(column, sheet.labels.get(column, ""), len(values))
@@ -312,15 +313,12 @@ def _candidates(book: Workbook, missing: set[str]) -> list[Candidate]:
             continue
         for instrument in project.instruments:
             columns = [c for c in project.form_columns(instrument) if not c.endswith("_complete")]
-            rows = [i for i in range(len(sheet.frame)) if project.has_form(i, instrument)]
-            events = Counter(
-                sheet.frame["redcap_event_name"].iloc[i]
-                for i in rows
-                if "redcap_event_name" in sheet.frame
-            )
-            repeating = "redcap_repeat_instrument" in sheet.frame and any(
-                sheet.frame["redcap_repeat_instrument"].iloc[i] == instrument for i in rows
-            )
+            rows = project.form_rows(instrument)
+            event_of = sheet.values("redcap_event_name") if "redcap_event_name" in sheet.frame else None
+            repeat_of = (sheet.values("redcap_repeat_instrument")
+                         if "redcap_repeat_instrument" in sheet.frame else None)
+            events = Counter(event_of[i] for i in rows) if event_of else Counter()
+            repeating = repeat_of is not None and any(repeat_of[i] == instrument for i in rows)
             event = events.most_common(1)[0][0] if events and not repeating else None
             found.append(
                 Candidate(
@@ -605,11 +603,10 @@ def _value_map(table: str, column: str, profile: Profile) -> list[str]:
 def _lab_conversions(candidate: Candidate, chosen: dict) -> list[str]:
     if "test" not in chosen or "unit" not in chosen:
         return []
-    frame = candidate.sheet.frame
     seen = {
         (
-            code_text(frame[chosen["test"][0]].iloc[i]).lower(),
-            code_text(frame[chosen["unit"][0]].iloc[i]).lower(),
+            code_text(candidate.sheet.values(chosen["test"][0])[i]).lower(),
+            code_text(candidate.sheet.values(chosen["unit"][0])[i]).lower(),
         )
         for i in candidate.rows
     }
