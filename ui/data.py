@@ -2,13 +2,14 @@
 
 import hashlib
 import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from analysis import figures
-from queries import Dataset, Filters, summary as _summary_of
+from analysis import disability, figures, models, summary as summaries
+from queries import Dataset, Filters
 from queries.dataset import parse_location
 from ui.settings import data_location, motherduck_token, s3_credentials
 
@@ -18,8 +19,10 @@ REMOTE_REFRESH_S = 600
 # parameters (queries/ and analysis/), so that the benchmark replays exactly what the pages read.
 CALLS = {
     "run": lambda ds, filters, name, **params: ds.run(name, filters, **params),
-    "summary": _summary_of,
-} | figures.CALLS
+    "summary": summaries.summary,
+    "summary_base": summaries.base,
+    "summary_part": summaries.part,
+} | figures.CALLS | disability.CALLS | models.CALLS
 
 
 def signature(location: str) -> str:
@@ -69,9 +72,32 @@ def run(name: str, filters: Filters | None = None, **params: object) -> pd.DataF
     return call("run", filters, name=name, **params)
 
 
-def summary(filters: Filters | None = None) -> dict:
-    """The summary.json of the active dataset for the filters (cached)."""
-    return call("summary", filters)
+class Summary(Mapping):
+    """The summary.json of the active dataset for the filters, read like a dict: the cheap keys at
+    once, each costly one (analysis.summary.PARTS: Kaplan–Meier, tests, models) computed and cached
+    when a page first reads it, so that a page pays only for what it shows."""
+
+    def __init__(self, filters: Filters):
+        self._filters = filters
+        self._base = call("summary_base", filters)
+
+    def __getitem__(self, key: str) -> object:
+        if key in self._base:
+            return self._base[key]
+        if key in summaries.PARTS:
+            return call("summary_part", self._filters, key=key)
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self._base, *(k for k in summaries.PARTS if k not in self._base)])
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
+def summary(filters: Filters | None = None) -> Summary:
+    """The summary.json of the active dataset for the filters (cached, computed part by part)."""
+    return Summary(filters or Filters())
 
 
 def has(table: str, column: str | None = None) -> bool:
