@@ -1057,7 +1057,6 @@ def apply(mapping: Mapping, book: Workbook) -> Applied:
     for table in ORDER:
         if table in mapping.tables:
             pieces[table] = _extract(mapping, mapping.tables[table], sheets[table], book, cells)
-    notes = list(book.notes) + cells.notes
     provenance: dict = {
         "files": dict(book.files),
         "mapping_name": mapping.name,
@@ -1066,6 +1065,7 @@ def apply(mapping: Mapping, book: Workbook) -> Applied:
         "approximate_dates": [],
     }
     _derive(mapping, pieces, cells, provenance)
+    notes = list(book.notes) + cells.notes
     excluded = _exclude(pieces, cells)
     if excluded:
         notes.append(
@@ -1326,10 +1326,11 @@ def problem_lines(problems: list[Problem]) -> list[str]:
                 if x
             )
             value = f' "{ex["value"]}"' if ex.get("value") is not None else ""
-            rule = (
-                p.rule if p.rule.startswith(("is ", "has ")) else f"{p.table}.{p.column} {p.rule}"
-            )
-            lines.append(f"{p.severity}: {where or p.table}:{value} {rule}")
+            if p.rule.startswith(("is ", "has ")):
+                rule = f"{value} {p.rule}"
+            else:
+                rule = f"{value} ({p.table}.{p.column}: {p.rule})" if value else f" {p.rule}"
+            lines.append(f"{p.severity}: {where or p.table}:{rule}")
     return lines
 
 

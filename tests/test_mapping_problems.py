@@ -121,8 +121,8 @@ def test_a_value_map_to_a_value_outside_the_contract_is_refused_with_its_line():
         load_mapping(text)
 
     assert caught.value.problems == [
-        'mapping.toml line 19: "RMS" is not a subtype of the data contract (RRMS, SPMS, NMOSD, or '
-        '"exclude" to leave the patient out) (did you mean "RRMS"?)'
+        ('mapping.toml line 19: "RMS" is not a subtype of the data contract (RRMS, SPMS, NMOSD, or '
+        '"exclude" to leave the patient out) (did you mean "RRMS"?)')
     ]
 
 
@@ -133,8 +133,8 @@ def test_a_required_column_left_out_is_named():
         load_mapping(text)
 
     assert caught.value.problems == [
-        'mapping.toml line 1: [patients] does not say where baseline_edss comes from (a required '
-        'column); add baseline_edss = "<source column>"'
+        ('mapping.toml line 1: [patients] does not say where baseline_edss comes from (a required '
+        'column); add baseline_edss = "<source column>"')
     ]
 
 
@@ -164,9 +164,9 @@ def test_a_value_with_no_value_map_names_the_cell_and_where_to_add_it(tmp_path):
     lines = cell_lines(MAPPING, workbook(patients), tmp_path)
 
     assert lines == [
-        'error: cohort.xlsx › Patients › row 3 › Diagnosis: "Relapsing remitting" has no value map: '
+        ('error: cohort.xlsx › Patients › row 3 › Diagnosis: "Relapsing remitting" has no value map: '
         'add it under [patients.values.subtype] in mapping.toml (allowed: RRMS, SPMS, NMOSD, or '
-        '"exclude")'
+        '"exclude")')
     ]
 
 
