@@ -1,4 +1,4 @@
-"""Confirmed disability worsening (CDW-3m, CDW-6m) and PIRA vs RAW: the contract's "disability" key."""
+"""Confirmed disability worsening (CDW-3m, CDW-6m), PIRA vs RAW: the contract's "disability" key."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from analysis import survival
 from analysis.stats import kaplan_meier, km_at, logrank_p
 
 if TYPE_CHECKING:  # queries.summary imports this module
@@ -24,7 +25,7 @@ def subtype_order(subtypes) -> list[str]:
 
 
 def cdw_events(ds: Dataset, filters: Filters, confirm_days: int) -> pd.DataFrame:
-    """One row per selected patient: evaluable, CDW event, months, worsening/confirmation dates, RAW."""
+    """One row per selected patient: evaluable, CDW event, months, worsening, confirmation, RAW."""
     return ds.run("cdw_events", filters, confirm_days=confirm_days)
 
 
@@ -60,3 +61,32 @@ def disability_summary(ds: Dataset, filters: Filters) -> dict | None:
         return None
     order = subtype_order(first["subtype"].unique())
     return {key: cdw_summary(rows, order) for key, rows in frames.items()}
+
+
+def cdw_curves(ds: Dataset, filters: Filters, confirm_days: int) -> list[survival.Curve]:
+    """Kaplan–Meier curves of time to CDW, one per subtype (contract order), evaluable patients."""
+    rows = cdw_events(ds, filters, confirm_days)
+    rows = rows[rows["evaluable"]]
+    return [
+        survival.curve(g, d["months"], d["event"])
+        for g in subtype_order(rows["subtype"].unique())
+        for d in [rows[rows["subtype"] == g]]
+    ]
+
+
+def cdw_patients(ds: Dataset, filters: Filters) -> pd.DataFrame:
+    """One row per patient with a CDW-3m event: subtype, months to the worsening and to its 3- and
+    6-month confirmations (6-month columns null without a CDW-6m event), and RAW for each."""
+    three = cdw_events(ds, filters, CONFIRM_DAYS["cdw_3m"])
+    six = cdw_events(ds, filters, CONFIRM_DAYS["cdw_6m"])
+    three = three[three["event"]]
+    six = six.loc[six["event"], ["patient_id", "months", "confirm_months", "relapse_associated"]]
+    # a CDW-6m event is always a CDW-3m event, not always at the same worsening
+    return (
+        three[["patient_id", "subtype", "months", "confirm_months", "relapse_associated"]]
+        .merge(six, on="patient_id", how="left", suffixes=("_3m", "_6m"))
+        .reset_index(drop=True)
+    )
+
+
+CALLS = {"cdw_curves": cdw_curves, "cdw_patients": cdw_patients}

@@ -1,4 +1,4 @@
-"""Adjusted models: Cox for time to first relapse, negative binomial for relapse counts ("models" key)."""
+"""Adjusted models: Cox for time to first relapse, negative binomial for relapses ("models" key)."""
 
 from __future__ import annotations
 
@@ -20,21 +20,23 @@ REFERENCE_SUBTYPE = "RRMS"
 
 
 def model_frame(ds: Dataset, filters: Filters) -> pd.DataFrame:
-    """One row per selected patient: RFS time and event, relapse count, patient-years, covariates."""
+    """One row per selected patient: RFS time and event, relapses, patient-years, covariates."""
     # a fixed row order (by id), so that a fit on the same patients is the same fit
     rows = ds.run("patient_outcome", filters).sort_values("patient_id", ignore_index=True)
-    return pd.DataFrame({
-        "patient_id": rows["patient_id"],
-        "subtype": rows["subtype"],
-        "months": rows["rfs_months"].astype(float),
-        "event": rows["rfs_event"].astype(bool),
-        "relapses": rows["relapses"].astype(int),
-        "patient_years": rows["patient_years"].astype(float),
-        "age_per_10y": rows["age_at_first_dose"].astype(float) / 10,
-        "male": (rows["sex"] == "M").astype(float),
-        "baseline_edss": rows["baseline_edss"].astype(float),
-        "disease_duration_years": rows["disease_duration_years"].astype(float),
-    })
+    return pd.DataFrame(
+        {
+            "patient_id": rows["patient_id"],
+            "subtype": rows["subtype"],
+            "months": rows["rfs_months"].astype(float),
+            "event": rows["rfs_event"].astype(bool),
+            "relapses": rows["relapses"].astype(int),
+            "patient_years": rows["patient_years"].astype(float),
+            "age_per_10y": rows["age_at_first_dose"].astype(float) / 10,
+            "male": (rows["sex"] == "M").astype(float),
+            "baseline_edss": rows["baseline_edss"].astype(float),
+            "disease_duration_years": rows["disease_duration_years"].astype(float),
+        }
+    )
 
 
 def covariates(frame: pd.DataFrame) -> pd.DataFrame:
@@ -125,20 +127,25 @@ def relapse_rate(frame: pd.DataFrame) -> dict | None:
     x = covariates(frame)
     if int(frame["relapses"].sum()) < 2 or len(frame) < 2 * (x.shape[1] + 1):
         return None
-    fit = fit_counts(frame["relapses"].to_numpy(float), x.to_numpy(float),
-                     frame["patient_years"].to_numpy(float))
+    fit = fit_counts(
+        frame["relapses"].to_numpy(float), x.to_numpy(float), frame["patient_years"].to_numpy(float)
+    )
     if fit is None:
         return None
     model, coef, se, p = fit
     names = list(x.columns)
-    return {"n": len(frame), "model": model,
-            "terms": _terms(pd.Series(coef, names), pd.Series(se, names), pd.Series(p, names), "rr")}
+    return {
+        "n": len(frame),
+        "model": model,
+        "terms": _terms(pd.Series(coef, names), pd.Series(se, names), pd.Series(p, names), "rr"),
+    }
 
 
 def fit_counts(y: np.ndarray, x: np.ndarray, exposure: np.ndarray):
     """(model, coef, se, p) of the covariates (intercept dropped): statsmodels NegativeBinomial nb2,
-    else Poisson GLM; None when neither converges with finite standard errors. A singular design (a
-    covariate constant among the patients) identifies no coefficient, whatever the optimiser says."""
+    else Poisson GLM; None when neither converges with finite standard errors. A singular design
+    (a covariate constant among the patients) identifies no coefficient, whatever the optimiser
+    says."""
     import statsmodels.api as sm
     from statsmodels.discrete.discrete_model import NegativeBinomial
 
@@ -186,8 +193,13 @@ def ph_check(ds: Dataset, filters: Filters) -> pd.DataFrame | None:
         warnings.simplefilter("ignore")
         test = proportional_hazard_test(cph, data, time_transform="rank")
     table = test.summary.reset_index()
-    return pd.DataFrame({
-        "term": table.iloc[:, 0].astype(str),
-        "test_statistic": table["test_statistic"].astype(float),
-        "p": table["p"].astype(float),
-    })
+    return pd.DataFrame(
+        {
+            "term": table.iloc[:, 0].astype(str),
+            "test_statistic": table["test_statistic"].astype(float),
+            "p": table["p"].astype(float),
+        }
+    )
+
+
+CALLS = {"ph_check": ph_check}

@@ -33,8 +33,20 @@ def _num(x) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def select(data_dir, *, followup_min=None, followup_max=None, doses_min=None, doses_max=None,
-           subtypes=None, sexes=None, sites=None, age_min=None, age_max=None, igg_threshold=7.0):
+def select(
+    data_dir,
+    *,
+    followup_min=None,
+    followup_max=None,
+    doses_min=None,
+    doses_max=None,
+    subtypes=None,
+    sexes=None,
+    sites=None,
+    age_min=None,
+    age_max=None,
+    igg_threshold=7.0,
+):
     """The selected patients (with days and dose count) and the tables: the contract's filters."""
     data_dir = Path(data_dir)
     p = _read(data_dir, "patients")
@@ -45,8 +57,11 @@ def select(data_dir, *, followup_min=None, followup_max=None, doses_min=None, do
     doses = _in_window(tables["infusions"], "dose_date", windows, include_first_day=True)
     p["doses"] = p["patient_id"].map(doses.groupby("patient_id").size()).fillna(0).astype(int)
     keep = pd.Series(True, index=p.index)
-    for column, low, high in (("months", followup_min, followup_max), ("doses", doses_min, doses_max),
-                              ("age_at_first_dose", age_min, age_max)):
+    for column, low, high in (
+        ("months", followup_min, followup_max),
+        ("doses", doses_min, doses_max),
+        ("age_at_first_dose", age_min, age_max),
+    ):
         if low is not None:
             keep &= p[column] >= low
         if high is not None:
@@ -62,8 +77,9 @@ def threshold(b: float) -> float:
     return 1.5 if b == 0 else 1.0 if b <= 5.5 else 0.5
 
 
-def cdw_patient(baseline: float, first: pd.Timestamp, assessments: list[tuple], relapse_dates: list,
-                days: int) -> dict:
+def cdw_patient(
+    baseline: float, first: pd.Timestamp, assessments: list[tuple], relapse_dates: list, days: int
+) -> dict:
     """One patient's CDW over `days`: assessments are (date, edss) inside the window, by date."""
     if not assessments:
         return {"evaluable": False}
@@ -77,11 +93,19 @@ def cdw_patient(baseline: float, first: pd.Timestamp, assessments: list[tuple], 
             date_j = assessments[j][0]
             if (date_j - date_i).days >= days:
                 raw = any(date_i - pd.Timedelta(days=90) <= r <= date_j for r in relapse_dates)
-                return {"evaluable": True, "event": True, "raw": raw,
-                        "months": (date_i - first).days / DAYS_PER_MONTH}
+                return {
+                    "evaluable": True,
+                    "event": True,
+                    "raw": raw,
+                    "months": (date_i - first).days / DAYS_PER_MONTH,
+                }
     last = assessments[-1][0]
-    return {"evaluable": True, "event": False, "raw": False,
-            "months": (last - first).days / DAYS_PER_MONTH}
+    return {
+        "evaluable": True,
+        "event": False,
+        "raw": False,
+        "months": (last - first).days / DAYS_PER_MONTH,
+    }
 
 
 def _km(rows: pd.DataFrame) -> dict:
@@ -95,7 +119,11 @@ def _km(rows: pd.DataFrame) -> dict:
             out[str(t)] = None
             continue
         steps = sf.index[sf.index <= t]
-        s, low, high = float(sf.loc[steps[-1]]), ci.loc[steps[-1]].iloc[0], ci.loc[steps[-1]].iloc[1]
+        s, low, high = (
+            float(sf.loc[steps[-1]]),
+            ci.loc[steps[-1]].iloc[0],
+            ci.loc[steps[-1]].iloc[1],
+        )
         if s == 1.0:
             low, high = 1.0, 1.0
         out[str(t)] = {"s": s, "ci_low": _num(low), "ci_high": _num(high)}
@@ -115,44 +143,64 @@ def reference_disability(data_dir, **filters) -> dict | None:
         for _, pt in p.iterrows():
             a = edss[edss["patient_id"] == pt["patient_id"]]
             r = relapses.loc[relapses["patient_id"] == pt["patient_id"], "onset_date"].tolist()
-            result = cdw_patient(float(pt["baseline_edss"]), pt["first_dose_date"],
-                                 list(zip(a["assessment_date"], a["edss"].astype(float))), r, days)
+            result = cdw_patient(
+                float(pt["baseline_edss"]),
+                pt["first_dose_date"],
+                list(zip(a["assessment_date"], a["edss"].astype(float))),
+                r,
+                days,
+            )
             rows.append({"subtype": pt["subtype"], **result})
         frame = pd.DataFrame(rows, columns=["subtype", "evaluable", "event", "raw", "months"])
         if not frame["evaluable"].any():
             return None
         present = list(frame["subtype"].unique())
-        groups = ["all"] + [s for s in SUBTYPE_ORDER if s in present] + sorted(
-            set(present) - set(SUBTYPE_ORDER))
+        groups = (
+            ["all"]
+            + [s for s in SUBTYPE_ORDER if s in present]
+            + sorted(set(present) - set(SUBTYPE_ORDER))
+        )
         result = {}
         for g in groups:
             rows_g = frame if g == "all" else frame[frame["subtype"] == g]
             ev = rows_g[rows_g["evaluable"] == True]
             events = ev[ev["event"] == True]
             raw = int((events["raw"] == True).sum())
-            result[g] = {"evaluable": len(ev), "not_evaluable": len(rows_g) - len(ev),
-                         "events": len(events), "pira": len(events) - raw, "raw": raw,
-                         "at_months": _km(ev.assign(event=ev["event"].astype(bool)))}
+            result[g] = {
+                "evaluable": len(ev),
+                "not_evaluable": len(rows_g) - len(ev),
+                "events": len(events),
+                "pira": len(events) - raw,
+                "raw": raw,
+                "at_months": _km(ev.assign(event=ev["event"].astype(bool))),
+            }
         ev = frame[frame["evaluable"] == True]
-        result["logrank_p"] = _logrank(ev["months"].to_numpy(float), ev["event"].to_numpy(bool),
-                                       ev["subtype"].to_numpy(object))
+        result["logrank_p"] = _logrank(
+            ev["months"].to_numpy(float), ev["event"].to_numpy(bool), ev["subtype"].to_numpy(object)
+        )
         out[key] = result
     return out
 
 
 def design(p: pd.DataFrame) -> pd.DataFrame:
     """The contract's covariates for the selected patients."""
-    x = pd.DataFrame({
-        "age_per_10y": p["age_at_first_dose"].astype(float) / 10.0,
-        "male": (p["sex"] == "M").astype(float),
-        "baseline_edss": p["baseline_edss"].astype(float),
-    })
+    x = pd.DataFrame(
+        {
+            "age_per_10y": p["age_at_first_dose"].astype(float) / 10.0,
+            "male": (p["sex"] == "M").astype(float),
+            "baseline_edss": p["baseline_edss"].astype(float),
+        }
+    )
     present = set(p["subtype"])
     if "RRMS" in present and len(present) > 1:
         for s in [s for s in SUBTYPE_ORDER if s in present] + sorted(present - set(SUBTYPE_ORDER)):
             if s != "RRMS":
                 x["subtype_" + s] = (p["subtype"] == s).astype(float)
-    if "disease_duration_years" in p.columns and len(p) and p["disease_duration_years"].notna().all():
+    if (
+        "disease_duration_years" in p.columns
+        and len(p)
+        and p["disease_duration_years"].notna().all()
+    ):
         x["disease_duration_years"] = p["disease_duration_years"].astype(float)
     return x
 
@@ -162,8 +210,15 @@ def _ratios(coef, se, pvalue, key) -> dict:
         with np.errstate(over="ignore"):
             return _num(np.exp(v))
 
-    return {n: {key: e(coef[n]), "ci_low": e(coef[n] - Z * se[n]), "ci_high": e(coef[n] + Z * se[n]),
-                "p": _num(pvalue[n])} for n in coef.index}
+    return {
+        n: {
+            key: e(coef[n]),
+            "ci_low": e(coef[n] - Z * se[n]),
+            "ci_high": e(coef[n] + Z * se[n]),
+            "p": _num(pvalue[n]),
+        }
+        for n in coef.index
+    }
 
 
 def reference_models(data_dir, **filters) -> dict | None:
@@ -189,9 +244,12 @@ def reference_models(data_dir, **filters) -> dict | None:
                 warnings.simplefilter("ignore")
                 cph = CoxPHFitter().fit(x.assign(T=p["T"], E=p["event"]), "T", "E")
             s = cph.summary
-            cox = {"n": len(p), "events": int(p["event"].sum()),
-                   "events_per_variable": float(p["event"].sum()) / k,
-                   "terms": _ratios(s["coef"], s["se(coef)"], s["p"], "hr")}
+            cox = {
+                "n": len(p),
+                "events": int(p["event"].sum()),
+                "events_per_variable": float(p["event"].sum()) / k,
+                "terms": _ratios(s["coef"], s["se(coef)"], s["p"], "hr"),
+            }
         except ConvergenceError:
             cox = None
 
@@ -204,9 +262,13 @@ def reference_models(data_dir, **filters) -> dict | None:
         if fit is not None:
             model, coef, se, pv = fit
             names = list(xq.columns)
-            rate = {"n": len(q), "model": model,
-                    "terms": _ratios(pd.Series(coef, names), pd.Series(se, names),
-                                     pd.Series(pv, names), "rr")}
+            rate = {
+                "n": len(q),
+                "model": model,
+                "terms": _ratios(
+                    pd.Series(coef, names), pd.Series(se, names), pd.Series(pv, names), "rr"
+                ),
+            }
     return {"cox_relapse": cox, "relapse_rate": rate}
 
 
@@ -223,9 +285,14 @@ def _count_model(y, x, py):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            nb = NegativeBinomial(y, exog, exposure=py, loglike_method="nb2").fit(disp=0, maxiter=1000)
-            if nb.mle_retvals["converged"] and np.isfinite(nb.params).all() and \
-                    np.isfinite(nb.bse).all():
+            nb = NegativeBinomial(y, exog, exposure=py, loglike_method="nb2").fit(
+                disp=0, maxiter=1000
+            )
+            if (
+                nb.mle_retvals["converged"]
+                and np.isfinite(nb.params).all()
+                and np.isfinite(nb.bse).all()
+            ):
                 return "negative_binomial", nb.params[1:k], nb.bse[1:k], nb.pvalues[1:k]
         except np.linalg.LinAlgError:
             pass

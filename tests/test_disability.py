@@ -130,11 +130,16 @@ def test_worsening_at_the_last_visit_cannot_be_confirmed(cdw3):
     assert r.months == pytest.approx(200 / MONTH)
 
 
-@pytest.mark.parametrize("pid,event", [
-    ("B0_PLUS1", False), ("B0_PLUS15", True),      # threshold(0) = 1.5
-    ("B55_PLUS05", False), ("B55_PLUS1", True),    # threshold(5.5) = 1.0
-    ("B6_PLUS05", True),                           # threshold(6.0) = 0.5
-])
+@pytest.mark.parametrize(
+    "pid,event",
+    [
+        ("B0_PLUS1", False),
+        ("B0_PLUS15", True),  # threshold(0) = 1.5
+        ("B55_PLUS05", False),
+        ("B55_PLUS1", True),  # threshold(5.5) = 1.0
+        ("B6_PLUS05", True),  # threshold(6.0) = 0.5
+    ],
+)
 def test_threshold_depends_on_the_baseline(cdw3, pid, event):
     r = cdw3[pid]
 
@@ -142,12 +147,15 @@ def test_threshold_depends_on_the_baseline(cdw3, pid, event):
     assert r.months == pytest.approx((100 if event else 200) / MONTH)
 
 
-@pytest.mark.parametrize("pid,raw", [
-    ("RELAPSE_90D_BEFORE", True),          # onset = date_i − 90 days: the window is closed
-    ("RELAPSE_91D_BEFORE", False),
-    ("RELAPSE_IN_CONFIRMATION", True),     # between worsening and confirmation
-    ("RELAPSE_AFTER_CONFIRMATION", False),  # one day after date_j
-])
+@pytest.mark.parametrize(
+    "pid,raw",
+    [
+        ("RELAPSE_90D_BEFORE", True),  # onset = date_i − 90 days: the window is closed
+        ("RELAPSE_91D_BEFORE", False),
+        ("RELAPSE_IN_CONFIRMATION", True),  # between worsening and confirmation
+        ("RELAPSE_AFTER_CONFIRMATION", False),  # one day after date_j
+    ],
+)
 def test_relapse_from_90_days_before_to_confirmation_makes_it_relapse_associated(cdw3, pid, raw):
     r = cdw3[pid]
 
@@ -184,7 +192,12 @@ def test_summary_counts_events_pira_raw_and_not_evaluable(branches):
     # hand count, CDW-3m: events BROKEN, B0_PLUS15, B55_PLUS1, B6_PLUS05, the four RELAPSE_*,
     # EXACTLY_84, SIX_MONTHS = 10; RAW: RELAPSE_90D_BEFORE, RELAPSE_IN_CONFIRMATION = 2
     assert d["cdw_3m"]["all"] | {"at_months": None} == {
-        "evaluable": 15, "not_evaluable": 2, "events": 10, "pira": 8, "raw": 2, "at_months": None,
+        "evaluable": 15,
+        "not_evaluable": 2,
+        "events": 10,
+        "pira": 8,
+        "raw": 2,
+        "at_months": None,
     }
     # CDW-6m: every confirmation above comes ≤ 100 days later except SIX_MONTHS (day 100 → 300)
     assert d["cdw_6m"]["all"]["events"] == 1
@@ -195,11 +208,11 @@ def test_summary_counts_events_pira_raw_and_not_evaluable(branches):
 def test_kaplan_meier_at_12_months_equals_lifelines_on_the_hand_derived_times(tmp_path):
     pats = [patient(p, edss=2.0, first=FIRST, last=LAST) for p in "ABCDE"]
     edss = (
-        visits("A", (100, 3.0), (200, 3.0))                 # event at day 100
-        + visits("B", (300, 3.0), (400, 3.0))               # event at day 300
-        + visits("C", (150, 2.0), (500, 2.0))               # censored at day 500
-        + visits("D", (200, 2.5), (420, 3.0), (700, 3.0))   # event at day 420
-        + visits("E", (100, 2.0), (250, 2.0))               # censored at day 250
+        visits("A", (100, 3.0), (200, 3.0))  # event at day 100
+        + visits("B", (300, 3.0), (400, 3.0))  # event at day 300
+        + visits("C", (150, 2.0), (500, 2.0))  # censored at day 500
+        + visits("D", (200, 2.5), (420, 3.0), (700, 3.0))  # event at day 420
+        + visits("E", (100, 2.0), (250, 2.0))  # censored at day 250
     )
     folder = write(tmp_path / "km", patients=pats, edss=edss)
     kmf = KaplanMeierFitter().fit(
@@ -220,8 +233,8 @@ def test_log_rank_across_two_subtypes_equals_lifelines(tmp_path):
     pats += [patient(f"S{i}", "SPMS", edss=6.0, first=FIRST, last=LAST) for i in range(4)]
     edss = []
     for i in range(4):
-        edss += visits(f"R{i}", (100 + 50 * i, 2.0), (400, 2.0))           # never worse
-        edss += visits(f"S{i}", (100 + 50 * i, 6.5), (400, 6.5))           # worse at 100 + 50 i
+        edss += visits(f"R{i}", (100 + 50 * i, 2.0), (400, 2.0))  # never worse
+        edss += visits(f"S{i}", (100 + 50 * i, 6.5), (400, 6.5))  # worse at 100 + 50 i
     folder = write(tmp_path / "two", patients=pats, edss=edss)
     expected = logrank_test(
         [400 / MONTH] * 4, [(100 + 50 * i) / MONTH for i in range(4)], [0] * 4, [1] * 4
@@ -262,7 +275,9 @@ def assert_close(actual, expected, path="disability"):
         for key in expected:
             assert_close(actual[key], expected[key], f"{path}.{key}")
     elif isinstance(expected, float):
-        assert math.isclose(actual, expected, rel_tol=1e-4, abs_tol=1e-9), f"{path}: {actual} {expected}"
+        assert math.isclose(actual, expected, rel_tol=1e-4, abs_tol=1e-9), (
+            f"{path}: {actual} {expected}"
+        )
     else:
         assert actual == expected and type(actual) is type(expected), f"{path}: {actual} {expected}"
 

@@ -40,15 +40,35 @@ def cohort(n: int = 40, seed: int = 7, with_duration: bool = True, subtypes=SUBT
         k = int(rng.poisson(frailty * 0.5 * days / YEAR * (1.8 if sub == "NMOSD" else 1.0)))
         onsets = sorted(int(x) for x in rng.integers(0, days + 1, size=k))
         pid = f"P{i:02d}"
-        pats.append(patient(pid, sub, first=first, last=first + dt.timedelta(days=days), age=age,
-                            sex="M" if male else "F", edss=edss,
-                            **({"disease_duration_years": duration} if with_duration else {})))
-        relapses += [{"patient_id": pid, "onset_date": first + dt.timedelta(days=o)} for o in onsets]
-        rows.append({
-            "patient_id": pid, "subtype": sub, "age_per_10y": age / 10, "male": float(male),
-            "baseline_edss": edss, "duration": duration, "relapses": k, "py": days / YEAR,
-            "months": (onsets[0] if onsets else days) / MONTH, "event": bool(onsets),
-        })
+        pats.append(
+            patient(
+                pid,
+                sub,
+                first=first,
+                last=first + dt.timedelta(days=days),
+                age=age,
+                sex="M" if male else "F",
+                edss=edss,
+                **({"disease_duration_years": duration} if with_duration else {}),
+            )
+        )
+        relapses += [
+            {"patient_id": pid, "onset_date": first + dt.timedelta(days=o)} for o in onsets
+        ]
+        rows.append(
+            {
+                "patient_id": pid,
+                "subtype": sub,
+                "age_per_10y": age / 10,
+                "male": float(male),
+                "baseline_edss": edss,
+                "duration": duration,
+                "relapses": k,
+                "py": days / YEAR,
+                "months": (onsets[0] if onsets else days) / MONTH,
+                "event": bool(onsets),
+            }
+        )
     return pats, relapses, pd.DataFrame(rows)
 
 
@@ -81,7 +101,9 @@ def test_cox_equals_lifelines_on_the_same_frame(tiny):
         got = cox["terms"][term]
         assert got["hr"] == pytest.approx(math.exp(row["coef"]), rel=1e-6)
         assert got["ci_low"] == pytest.approx(math.exp(row["coef"] - Z * row["se(coef)"]), rel=1e-6)
-        assert got["ci_high"] == pytest.approx(math.exp(row["coef"] + Z * row["se(coef)"]), rel=1e-6)
+        assert got["ci_high"] == pytest.approx(
+            math.exp(row["coef"] + Z * row["se(coef)"]), rel=1e-6
+        )
         assert got["p"] == pytest.approx(row["p"], rel=1e-6)
         # lifelines' own 95 % bounds use 1.959964 too
         assert got["ci_low"] == pytest.approx(row["exp(coef) lower 95%"], rel=1e-5)
@@ -91,8 +113,9 @@ def test_negative_binomial_equals_statsmodels_on_the_same_frame(tiny):
     folder, frame = tiny
     frame = frame.sort_values("patient_id")
     exog = sm.add_constant(design(frame))
-    nb = NegativeBinomial(frame["relapses"], exog, exposure=frame["py"],
-                          loglike_method="nb2").fit(disp=0, maxiter=1000)
+    nb = NegativeBinomial(frame["relapses"], exog, exposure=frame["py"], loglike_method="nb2").fit(
+        disp=0, maxiter=1000
+    )
     assert nb.mle_retvals["converged"] and np.isfinite(nb.bse).all()
 
     rate = summary(Dataset(folder), Filters())["models"]["relapse_rate"]
@@ -112,9 +135,12 @@ def test_cox_reproduces_the_published_rossi_fit():
     # Companion to Applied Regression), coxph(Surv(week, arrest) ~ fin + age + race + wexp + mar +
     # paro + prio, data = Rossi): exp(coef), se(coef), p
     published = {
-        "fin": (0.68426, 0.19138, 0.04742), "age": (0.94418, 0.02200, 0.00903),
-        "race": (1.36875, 0.30799, 0.30812), "wexp": (0.86088, 0.21222, 0.48029),
-        "mar": (0.64810, 0.38187, 0.25606), "paro": (0.91863, 0.19576, 0.66461),
+        "fin": (0.68426, 0.19138, 0.04742),
+        "age": (0.94418, 0.02200, 0.00903),
+        "race": (1.36875, 0.30799, 0.30812),
+        "wexp": (0.86088, 0.21222, 0.48029),
+        "mar": (0.64810, 0.38187, 0.25606),
+        "paro": (0.91863, 0.19576, 0.66461),
         "prio": (1.09581, 0.02865, 0.00140),
     }
 
@@ -154,8 +180,10 @@ def test_too_few_events_or_patients_give_null(tmp_path):
     # 6 coefficients need 2 × 7 = 14 patients: 13 are too few
     pats, relapses, _ = cohort(n=13, subtypes=["RRMS"] * 5 + ["SPMS"] * 4 + ["NMOSD"] * 4)
     folder = write(tmp_path / "thirteen", patients=pats, relapses=relapses)
-    assert summary(Dataset(folder), Filters())["models"] == {"cox_relapse": None,
-                                                             "relapse_rate": None}
+    assert summary(Dataset(folder), Filters())["models"] == {
+        "cox_relapse": None,
+        "relapse_rate": None,
+    }
 
 
 def test_a_constant_covariate_leaves_the_models_unfitted(tiny):
@@ -177,8 +205,13 @@ def test_terms_follow_the_selected_subtypes_and_the_disease_duration_column(tmp_
     two = models_summary(ds, Filters(subtypes=("RRMS", "NMOSD")))["relapse_rate"]["terms"]
     no_rrms = models_summary(ds, Filters(subtypes=("SPMS", "NMOSD")))["cox_relapse"]
 
-    assert list(all_terms) == ["age_per_10y", "male", "baseline_edss", "subtype_SPMS",
-                               "subtype_NMOSD"]
+    assert list(all_terms) == [
+        "age_per_10y",
+        "male",
+        "baseline_edss",
+        "subtype_SPMS",
+        "subtype_NMOSD",
+    ]
     assert list(one["terms"]) == ["age_per_10y", "male", "baseline_edss"]  # one subtype
     assert list(two) == ["age_per_10y", "male", "baseline_edss", "subtype_NMOSD"]
     assert list(no_rrms["terms"]) == ["age_per_10y", "male", "baseline_edss"]  # no RRMS
@@ -192,7 +225,7 @@ def test_patients_without_follow_up_time_are_left_out_of_the_rate_model(tmp_path
     models = summary(Dataset(folder), Filters())["models"]
 
     assert models["relapse_rate"]["n"] == 40  # log(0 patient-years) has no place in the offset
-    assert models["cox_relapse"]["n"] == 41   # censored at time 0: in the risk set of nothing
+    assert models["cox_relapse"]["n"] == 41  # censored at time 0: in the risk set of nothing
 
 
 def test_proportional_hazards_check_is_lifelines_schoenfeld_test(tiny):
@@ -222,8 +255,9 @@ FILTERS = [
 
 @pytest.mark.parametrize("seed,optional", [(1, True), (2, True), (3, True), (4, False)])
 def test_models_match_the_independent_reference(tmp_path, seed, optional):
-    folder = write_random_cohort(tmp_path / "c", seed, timestamps=seed % 2 == 1,
-                                 with_optional_columns=optional)
+    folder = write_random_cohort(
+        tmp_path / "c", seed, timestamps=seed % 2 == 1, with_optional_columns=optional
+    )
     ds = Dataset(folder)
 
     for f in FILTERS:

@@ -1,9 +1,11 @@
--- One row per selected patient: confirmed disability worsening (CDW) over $confirm_days, fixed baseline.
--- evaluable: the patient has >= 1 EDSS assessment inside the window (date > first dose, <= last follow-up);
--- worsening_date / confirm_date: the earliest confirmed worsening i and its earliest confirming assessment j;
--- months: to the worsening (event) or to the last assessment inside the window (censored);
--- relapse_associated: a relapse inside the window with onset in [date_i - 90 days, date_j] (RAW), else PIRA.
--- $filters: the selection (one struct, see selected_patients.sql); $confirm_days: D (84 for CDW-3m, 168 for CDW-6m).
+-- One row per selected patient: confirmed disability worsening (CDW) over $confirm_days days, fixed
+-- baseline. evaluable: >= 1 EDSS assessment inside the window (date > first dose, <= last follow-up);
+-- worsening_date, confirm_date: the earliest confirmed worsening i and its earliest confirming
+-- assessment j (confirm_months: j in months since the first dose); months: to the worsening (event)
+-- or to the last assessment inside the window (censored); relapse_associated: a relapse inside the
+-- window with onset in [date_i - 90 days, date_j] (RAW), else PIRA (null without an event).
+-- $filters: the selection (one struct, see selected_patients.sql); $confirm_days: D (84 for CDW-3m,
+-- 168 for CDW-6m).
 with selected as (
     select * from selected_patients($filters)
 ),
@@ -68,6 +70,7 @@ final as (
         months(coalesce(f.worsening_date, l.last_date) - s.first_dose_date) as months,
         f.worsening_date,
         f.confirm_date,
+        months(f.confirm_date - s.first_dose_date) as confirm_months,
         case when f.patient_id is not null then n.patient_id is not null end as relapse_associated
     from selected s
     left join last_assessment l using (patient_id)

@@ -1,0 +1,31 @@
+"""B-cell (CD19) repopulation and IgG by months since the start of the last rituximab course."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from analysis.stats import proportion
+
+if TYPE_CHECKING:  # queries imports analysis modules
+    from queries.dataset import Dataset
+    from queries.filters import Filters
+
+
+def bcell_rows(ds: Dataset, filters: Filters) -> pd.DataFrame:
+    """cd19_by_interval rows plus the share of classified patients repopulated, in percent, with its
+    exact (Clopper–Pearson) 95 % CI; share columns are null where no patient is classified."""
+    rows = ds.run("cd19_by_interval", filters)
+    shares = [
+        proportion(int(r.repopulated_patients), int(r.classified_patients)) or {}
+        for r in rows.itertuples()
+    ]
+    return rows.assign(
+        repopulated_pct=[s.get("pct") for s in shares],
+        ci_low=[s.get("ci_low") for s in shares],
+        ci_high=[s.get("ci_high") for s in shares],
+    )
+
+
+CALLS = {"bcell_rows": bcell_rows}
