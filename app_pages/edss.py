@@ -11,16 +11,16 @@ from ui.components import MAX_PATIENTS_DRAWN, chart, fmt, fmt_p, header, patient
 from ui.settings import min_count
 from ui.theme import colour
 
-f, s = header(
+filters, summary = header(
     "EDSS change",
     "Does disability (EDSS) change between the first rituximab dose and the latest follow-up "
     "assessment?",
 )
 viewer = privacy.viewer()
 k = min_count()
-order = list(s["patients"]["by_subtype"])
-total = s["patients"]["total"]
-change = s["edss_change"]
+order = list(summary["patients"]["by_subtype"])
+total = summary["patients"]["total"]
+change = summary["edss_change"]
 groups = ["all", *order]
 
 CHANGE_DEF = (
@@ -48,7 +48,7 @@ def label(group: str) -> str:
     return "All" if group == "all" else group
 
 
-cis = data.call("mean_change_ci", f).set_index("group")
+cis = data.call("mean_change_ci", filters).set_index("group")
 
 
 def ci_of(group: str) -> tuple[float, float] | None:
@@ -59,7 +59,7 @@ def ci_of(group: str) -> tuple[float, float] | None:
 
 
 # patients with a follow-up EDSS: every one, or a fixed sample of them at registry scale
-assessed = data.run("edss_change_per_patient", f, max_patients=MAX_PATIENTS_DRAWN)
+assessed = data.run("edss_change_per_patient", filters, max_patients=MAX_PATIENTS_DRAWN)
 every_patient = not assessed["sampled"].any()
 no_followup = total - change["all"]["n"]
 if viewer:
@@ -158,8 +158,8 @@ st.dataframe(
             else f"{signed(r['mean'])} {signed_ci(r['ci_low'], r['ci_high'])}".strip()
         ),
         "SD": "" if r["hidden"] else fmt(r["sd"], 2),
-        "t-test": "" if r["hidden"] else fmt_p(r["p_ttest"], f),
-        "Wilcoxon": "" if r["hidden"] else fmt_p(r["p_wilcoxon"], f),
+        "t-test": "" if r["hidden"] else fmt_p(r["p_ttest"], filters),
+        "Wilcoxon": "" if r["hidden"] else fmt_p(r["p_wilcoxon"], filters),
     } for r in mean_rows]),
     hide_index=True, key="edss_means",
 )
@@ -218,7 +218,7 @@ if masked:
     )
 
 st.subheader("NEDA-3")
-neda = s["neda3"]
+neda = summary["neda3"]
 if neda is None:
     st.info(
         "NEDA-3 needs the optional mri table (new T2 and Gd-enhancing lesions), which this dataset "
@@ -284,7 +284,7 @@ if not present:
     st.stop()
 
 st.subheader("Distribution of change")
-box_stats = data.run("edss_change_by_subtype", f).set_index("subtype")
+box_stats = data.run("edss_change_by_subtype", filters).set_index("subtype")
 fig = go.Figure()
 for g in present:
     d = plotted[plotted["subtype"] == g]
@@ -349,7 +349,7 @@ fig.update_xaxes(title_text="Patients, sorted from largest increase to largest d
 fig.update_yaxes(title_text="EDSS change", dtick=1)
 if viewer:
     wf_table = (
-        data.run("edss_change_counts", f).pivot(index="edss_change", columns="subtype", values="patients")
+        data.run("edss_change_counts", filters).pivot(index="edss_change", columns="subtype", values="patients")
         .reindex(columns=present).fillna(0).astype(int).sort_index(ascending=False)
     )
     wf_table = wf_table[wf_table.any(axis=1)].map(privacy.count).reset_index()
@@ -367,16 +367,16 @@ chart(
 )
 
 st.subheader("Trajectories")
-trajectory = data.run("edss_trajectory_sample", f, max_patients=MAX_PATIENTS_DRAWN)
+trajectory = data.run("edss_trajectory_sample", filters, max_patients=MAX_PATIENTS_DRAWN)
 trajectory = trajectory[trajectory["subtype"].isin(present)].copy()
 trajectory["patient"] = privacy.anonymous_ids(trajectory["patient_id"])
-binned = data.run("edss_visit_means", f)
+binned = data.run("edss_visit_means", filters)
 binned = binned[binned["subtype"].isin(present)].reset_index(drop=True)
 if viewer:
     binned = binned[binned["patients"] >= k]
 fig = make_subplots(rows=1, cols=len(present), shared_yaxes=True, subplot_titles=present,
                     horizontal_spacing=0.03)
-followed = {g: s["patients"]["by_subtype"][g] for g in present}
+followed = {g: summary["patients"]["by_subtype"][g] for g in present}
 drawn = trajectory
 traj_sampled = sample_note(trajectory["patient_id"].nunique(), sum(followed.values()))
 for i, g in enumerate(present, start=1):

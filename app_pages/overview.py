@@ -13,13 +13,13 @@ from ui.settings import min_count
 from ui.table1 import format_table
 from ui.theme import colour
 
-f, s = header(
+filters, summary = header(
     "Overview",
     "How large is the selected cohort, who is in it, and does it reproduce the published study?",
 )
 k = min_count()
-total = s["patients"]["total"]
-order = list(s["patients"]["by_subtype"])
+total = summary["patients"]["total"]
+order = list(summary["patients"]["by_subtype"])
 
 
 c1, c2, c3, c4, c5, c6 = st.columns(6)
@@ -30,15 +30,15 @@ c1.metric(
 )
 c2.metric(
     "Patient-years",
-    f"{s['patient_years']:.1f}",
+    f"{summary['patient_years']:.1f}",
     help="Sum over patients of (last follow-up − first dose) in days / 365.25.",
 )
 c3.metric(
     "Doses",
-    privacy.count(s["doses_total"]),
+    privacy.count(summary["doses_total"]),
     help="Rituximab infusions inside the patients' windows (first dose to last follow-up).",
 )
-with_relapse = s["relapses"]["patients_with_relapse"]["all"]
+with_relapse = summary["relapses"]["patients_with_relapse"]["all"]
 free = total - with_relapse
 if privacy.small(free):
     rf_value = f"< {100 * k / total:.1f} %"
@@ -47,7 +47,7 @@ elif privacy.small(with_relapse):
     rf_value = f"≥ {100 * (total - k + 1) / total:.1f} %"
     rf_note = f"{privacy.count(with_relapse)} patients relapsed"
 else:
-    rf_value, rf_note = f"{s['relapses']['relapse_free_pct']:.1f} %", f"{free} of {total} patients"
+    rf_value, rf_note = f"{summary['relapses']['relapse_free_pct']:.1f} %", f"{free} of {total} patients"
 c4.metric(
     "Relapse-free",
     rf_value,
@@ -56,11 +56,11 @@ c4.metric(
     delta_arrow="off",
     help="Patients with no relapse inside their window, % of selected patients.",
 )
-arr, relapses = s["relapses"]["arr"]["all"], s["relapses"]["total"]
+arr, relapses = summary["relapses"]["arr"]["all"], summary["relapses"]["total"]
 if arr is None:
     arr_value, arr_note = "n/a", "no patient-years"
 elif privacy.small(relapses):
-    arr_value, arr_note = f"< {k / s['patient_years']:.2f}", "CI hidden"
+    arr_value, arr_note = f"< {k / summary['patient_years']:.2f}", "CI hidden"
 else:
     arr_value = f"{arr['rate']:.2f}"
     arr_note = f"CI {arr['ci_low']:.2f}–{arr['ci_high']:.2f}"
@@ -72,11 +72,11 @@ c5.metric(
     delta_arrow="off",
     help="Annualised relapse rate: relapses inside windows / patient-years, exact Poisson 95 % CI.",
 )
-ae, events = s["safety"]["per_1000_doses"], s["safety"]["events"]
+ae, events = summary["safety"]["per_1000_doses"], summary["safety"]["events"]
 if ae is None:
     ae_value, ae_note = "n/a", "no doses"
 elif privacy.small(events):
-    ae_value, ae_note = f"< {1000 * k / s['doses_total']:.1f}", "CI hidden"
+    ae_value, ae_note = f"< {1000 * k / summary['doses_total']:.1f}", "CI hidden"
 else:
     ae_value = f"{ae['rate']:.1f}"
     ae_note = f"CI {ae['ci_low']:.1f}–{ae['ci_high']:.1f}"
@@ -89,9 +89,9 @@ c6.metric(
     help="Adverse events inside windows per 1,000 doses inside windows, exact Poisson 95 % CI.",
 )
 st.caption(
-    f"{privacy.count(relapses)} relapses in {s['patient_years']:.1f} patient-years · "
-    f"{privacy.count(events)} adverse events ({privacy.count(s['safety']['serious'])} serious) in "
-    f"{privacy.count(s['doses_total'])} doses · 95 % CIs are exact Poisson intervals."
+    f"{privacy.count(relapses)} relapses in {summary['patient_years']:.1f} patient-years · "
+    f"{privacy.count(events)} adverse events ({privacy.count(summary['safety']['serious'])} serious) in "
+    f"{privacy.count(summary['doses_total'])} doses · 95 % CIs are exact Poisson intervals."
 )
 
 collect(
@@ -100,14 +100,14 @@ collect(
     "windows. 95 % CIs exact Poisson.",
     table=pd.DataFrame({
         "figure": ["Patients", "Patient-years", "Doses", "Relapse-free", "ARR", "AEs per 1,000 doses"],
-        "value": [privacy.count(total), f"{s['patient_years']:.1f}", privacy.count(s["doses_total"]),
+        "value": [privacy.count(total), f"{summary['patient_years']:.1f}", privacy.count(summary["doses_total"]),
                   f"{rf_value} ({rf_note})", f"{arr_value} ({arr_note})", f"{ae_value} ({ae_note})"],
     }),
 )
 
-exposure = data.run("exposure_by_subtype", f)
+exposure = data.run("exposure_by_subtype", filters)
 by_group = exposure.assign(subtype=exposure["subtype"].fillna("All")).set_index("subtype")
-sample = data.run("patient_sample", f, max_patients=MAX_PATIENTS_DRAWN)
+sample = data.run("patient_sample", filters, max_patients=MAX_PATIENTS_DRAWN)
 every_patient = not sample["sampled"].any()
 
 st.subheader("Follow-up and doses")
@@ -137,15 +137,15 @@ chart(
     "Follow-up = (last follow-up − first dose) in days / 30.4375; doses = rituximab infusions inside the "
     "window. Boxes: median and quartiles, whiskers to 1.5 × IQR"
     + ("" if privacy.viewer() or not every_patient else "; dots: patients")
-    + ". n: " + ", ".join(f"{g} {privacy.count(s['patients']['by_subtype'][g])}" for g in order) + ".",
+    + ". n: " + ", ".join(f"{g} {privacy.count(summary['patients']['by_subtype'][g])}" for g in order) + ".",
     height=380,
 )
 
 st.subheader("Table 1 — baseline characteristics by subtype")
-rows, notes = data.call("table_one", f)
-narrowed = f.is_narrowed()
+rows, notes = data.call("table_one", filters)
+narrowed = filters.is_narrowed()
 p_header = "p (exploratory — subgroup)" if narrowed else "p"
-sizes = {"All": total} | s["patients"]["by_subtype"]
+sizes = {"All": total} | summary["patients"]["by_subtype"]
 table = format_table(
     rows,
     sizes,
@@ -172,7 +172,7 @@ st.caption(
 )
 for note in notes:
     st.info(note, icon=":material/info:")
-singles = [g for g, n in s["patients"]["by_subtype"].items() if n == 1]
+singles = [g for g, n in summary["patients"]["by_subtype"].items() if n == 1]
 if singles:
     st.info(
         f"{', '.join(singles)}: a single selected patient — its SD and IQR are n/a "

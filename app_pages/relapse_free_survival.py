@@ -11,17 +11,17 @@ from ui.components import chart, fmt, fmt_p, header
 from ui.settings import min_count
 from ui.theme import colour, presenting
 
-f, s = header(
+filters, summary = header(
     "Relapse-free survival",
     "How long do patients stay free of relapse after their first rituximab dose, and does it "
     "differ by subtype?",
 )
 viewer = privacy.viewer()
 k = min_count()
-order = list(s["patients"]["by_subtype"])
-total = s["patients"]["total"]
-relapsed = s["relapses"]["patients_with_relapse"]
-rfs = s["rfs"]
+order = list(summary["patients"]["by_subtype"])
+total = summary["patients"]["total"]
+relapsed = summary["relapses"]["patients_with_relapse"]
+rfs = summary["rfs"]
 
 TIME_DEF = (
     "Time = months (days / 30.4375) from the first rituximab dose to the first relapse inside the "
@@ -55,8 +55,8 @@ c1.metric(
     "Relapse-free patients", privacy.pct(total - relapsed["all"], total),
     help="Patients with no relapse inside their window, of the selected patients.",
 )
-c2.metric("Relapses", privacy.count(s["relapses"]["total"]), help="Relapses inside the windows.")
-arr_all = s["relapses"]["arr"]["all"]
+c2.metric("Relapses", privacy.count(summary["relapses"]["total"]), help="Relapses inside the windows.")
+arr_all = summary["relapses"]["arr"]["all"]
 c3.metric(
     "ARR (all)", fmt(arr_all and arr_all["rate"], 3),
     help="Annualised relapse rate: relapses inside windows / patient-years.",
@@ -72,7 +72,7 @@ mode = st.radio(
     "Curves", ["By subtype", "Pooled"], key="km_group", horizontal=True, bind="query-params",
     help="One curve per subtype, or one curve for all selected patients together.",
 )
-curves = data.call("km_curves", f, by_subtype=mode == "By subtype")
+curves = data.call("km_curves", filters, by_subtype=mode == "By subtype")
 shown = [privacy.km_cut(c) for c in curves]
 
 p = rfs["logrank_p"]
@@ -85,7 +85,7 @@ elif p is None:
     st.info("Log-rank test: p n/a — not defined for this selection (no relapse to compare).")
 else:
     st.markdown(
-        f"**Log-rank test across subtypes ({', '.join(order)}):** {fmt_p(p, f)}",
+        f"**Log-rank test across subtypes ({', '.join(order)}):** {fmt_p(p, filters)}",
         help="lifelines logrank_test (two groups) or multivariate_logrank_test (more).",
     )
 
@@ -188,8 +188,8 @@ def median_text(median: float | None, ci: tuple[float | None, float | None]) -> 
 
 st.subheader("Estimates per group")
 estimate_rows = []
-by_group = {"all": data.call("km_curves", f, by_subtype=False)[0]}
-by_group |= {c.group: c for c in data.call("km_curves", f, by_subtype=True)}
+by_group = {"all": data.call("km_curves", filters, by_subtype=False)[0]}
+by_group |= {c.group: c for c in data.call("km_curves", filters, by_subtype=True)}
 for group, c in by_group.items():
     risk = c.at_risk([6, 12, 24])
     median = rfs[group]["median_months"] if rfs.get(group) else None
@@ -213,9 +213,9 @@ st.caption(
 )
 
 st.subheader("Annualised relapse rate")
-groups = data.run("group_summary", f)
+groups = data.run("group_summary", filters)
 groups["group"] = groups["subtype"].fillna("All")
-arr = s["relapses"]["arr"]
+arr = summary["relapses"]["arr"]
 arr_rows = []
 for g in ["all", *order]:
     r = arr.get(g)
@@ -272,7 +272,7 @@ if len(plotted) < len(arr_df):
 
 st.subheader("Attacks per patient")
 relapse_free = total - relapsed["all"]
-attacks = s["relapses"]["attacks_per_patient"]
+attacks = summary["relapses"]["attacks_per_patient"]
 per_patient = {0: relapse_free} | {int(a): n for a, n in attacks.items()}
 if viewer:
     # top-code the tail: single small bins could be solved for from the relapse total shown above
@@ -295,7 +295,7 @@ if viewer:
     attacks_table = pd.DataFrame({"attacks": labels, "patients": shown_text})
 else:
     cross = (
-        data.run("attacks_by_subtype", f).pivot(index="attacks", columns="subtype", values="patients")
+        data.run("attacks_by_subtype", filters).pivot(index="attacks", columns="subtype", values="patients")
         .fillna(0).astype(int).reindex(columns=order, fill_value=0)
     )
     fig = go.Figure()
@@ -320,6 +320,6 @@ chart(
     "Number of relapses each selected patient had inside the window; 0 = relapse-free "
     f"({privacy.pct(relapse_free, total)} of selected patients). "
     f"{privacy.count(relapsed['all'])} patients had ≥ 1 relapse, "
-    f"{privacy.count(s['relapses']['total'])} relapses in all.",
+    f"{privacy.count(summary['relapses']['total'])} relapses in all.",
     height=380,
 )

@@ -9,7 +9,7 @@ from ui import data, filters as shared_filters, privacy, report
 from ui.components import header
 from ui.pages import ANALYSIS
 
-f, s = header("Report", "Every page under the current filters, as one self-contained HTML file that opens "
+filters, summary = header("Report", "Every page under the current filters, as one self-contained HTML file that opens "
               "offline in any browser and prints cleanly to PDF.")
 download = st.empty()
 st.divider()
@@ -30,8 +30,8 @@ for spec in ANALYSIS:
                      "message": message})
 
 location, version = data.current()
-selected = f"{privacy.count(s['patients']['total'])} of {privacy.count(data.summary()['patients']['total'])} patients selected"
-document = report.build(sections, shared_filters.describe(f), version, selected, privacy.viewer())
+selected = f"{privacy.count(summary['patients']['total'])} of {privacy.count(data.summary()['patients']['total'])} patients selected"
+document = report.build(sections, shared_filters.describe(filters), version, selected, privacy.viewer())
 st.session_state["report_html"] = document
 download.download_button(
     "Download the report (HTML)", document, file_name=f"rituximab-cohort-report-{version}.html",

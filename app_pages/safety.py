@@ -23,16 +23,16 @@ LOW_PLATELETS = 100.0
 PLATELET_LLN = 150.0
 
 
-f, s = header(
+filters, summary = header(
     "Safety",
     "How safe is rituximab here: adverse events, IgG and platelets over time, infections and MRI activity?",
 )
 viewer = privacy.viewer()
 k = min_count()
-safety = s["safety"]
-n_selected = s["patients"]["total"]
-doses = s["doses_total"]
-order = list(s["patients"]["by_subtype"])
+safety = summary["safety"]
+n_selected = summary["patients"]["total"]
+doses = summary["doses_total"]
+order = list(summary["patients"]["by_subtype"])
 events_small = privacy.small(safety["events"])
 
 st.subheader("Adverse events")
@@ -65,7 +65,7 @@ st.caption(
     f"{privacy.count(n_selected)} selected patients with at least one event."
 )
 
-ae = data.call("adverse_events", f)
+ae = data.call("adverse_events", filters)
 listing = ae["listing"]
 if listing.empty:
     st.info("No adverse events inside the selected patients' follow-up windows.")
@@ -139,7 +139,7 @@ else:
         key="igg", bind="query-params",
         help="A patient counts as low IgG with at least one value below this after the first dose.",
     )
-    by_group = data.run("group_summary", dataclasses.replace(f, igg_threshold=float(threshold)))
+    by_group = data.run("group_summary", dataclasses.replace(filters, igg_threshold=float(threshold)))
     by_group = by_group.assign(group=by_group["subtype"].fillna("all")).set_index("group")
     groups = ["all", *order]
     hide_groups = privacy.breakdown_hidden(
@@ -162,7 +162,7 @@ else:
         """One lab test over time: a line per patient (a fixed sample at registry scale), a
         reference line, the values below `low` marked; the table behind: the values (team) or
         per subtype and 6-month interval (shared view). None when there is no value."""
-        lab = data.call("lab_values", f, test=test, below=below, max_patients=MAX_PATIENTS_DRAWN,
+        lab = data.call("lab_values", filters, test=test, below=below, max_patients=MAX_PATIENTS_DRAWN,
                         low=low)
         values, marked = lab["sample"].copy(), lab["low"]
         if values.empty:
@@ -277,7 +277,7 @@ else:
                "'opportunistic'.")
 
 st.subheader("MRI activity")
-mri = s["mri"]
+mri = summary["mri"]
 if mri is None:
     st.info("This dataset has no mri table: MRI activity cannot be shown.")
 else:
@@ -291,7 +291,7 @@ else:
         "With Gd-enhancing lesions", privacy.pct(mri["gd_patients"], mri["scanned_patients"]),
         help="Patients with ≥ 1 Gd-enhancing lesion on a scan after the first dose, of those scanned.",
     )
-    per_group = data.run("group_summary", f).set_index("subtype", drop=False)
+    per_group = data.run("group_summary", filters).set_index("subtype", drop=False)
     scanned_total = int(per_group.loc[per_group["subtype"].isna(), "scanned"].iloc[0])
     if scanned_total == 0:
         st.info("No scans inside the selected patients' windows.")
@@ -343,7 +343,7 @@ else:
                 height=380,
             )
 
-        lesions = data.run("mri_lesions_by_year", f)
+        lesions = data.run("mri_lesions_by_year", filters)
         total_scans = int(lesions["scans"].sum())
         lesions["label"] = "n = " + lesions["scans"].map(privacy.count)
         plotted = lesions[

@@ -11,20 +11,20 @@ from ui.components import MAX_PATIENTS_DRAWN, chart, header, sample_note
 from ui.settings import min_count
 from ui.theme import colour
 
-f, s = header(
+filters, summary = header(
     "Disease subtypes",
     "How do RRMS, SPMS and NMOSD patients differ in make-up, outcomes and course on rituximab?",
 )
 k = min_count()
-by_subtype = s["patients"]["by_subtype"]
+by_subtype = summary["patients"]["by_subtype"]
 order = list(by_subtype)
 groups = ["All", *order]
-sizes = {"All": s["patients"]["total"]} | by_subtype
+sizes = {"All": summary["patients"]["total"]} | by_subtype
 key_of = {"All": "all"} | {g: g for g in order}
-edss_ci = data.call("mean_change_ci", f).set_index("group")
-counts = data.run("group_summary", f).assign(subtype=lambda d: d["subtype"].fillna("All"))
+edss_ci = data.call("mean_change_ci", filters).set_index("group")
+counts = data.run("group_summary", filters).assign(subtype=lambda d: d["subtype"].fillna("All"))
 counts = counts.set_index("subtype")
-has_mri, has_labs = s["neda3"] is not None, s["igg_low"] is not None
+has_mri, has_labs = summary["neda3"] is not None, summary["igg_low"] is not None
 
 
 singles = [g for g in order if by_subtype[g] == 1]
@@ -43,10 +43,10 @@ if not has_labs:
     st.info("This dataset has no labs table: low IgG is not available.", icon=":material/info:")
 
 size_hidden = privacy.suppress({g: (sizes[g], None) for g in groups})
-relapsed = s["relapses"]["patients_with_relapse"]
-edss = s["edss_change"]
-neda = s["neda3"] or {}
-igg = s["igg_low"] or {}
+relapsed = summary["relapses"]["patients_with_relapse"]
+edss = summary["edss_change"]
+neda = summary["neda3"] or {}
+igg = summary["igg_low"] or {}
 hide = {
     "patients": size_hidden,
     "free": privacy.suppress({g: (sizes[g] - relapsed[key_of[g]], sizes[g]) for g in groups}),
@@ -112,7 +112,7 @@ with right:
     rows = []  # the numbers behind the chart; what viewer mode hides is left empty
     for g in groups:
         key, n = key_of[g], sizes[g]
-        arr, relapses = s["relapses"]["arr"][key], int(counts.at[g, "relapses"])
+        arr, relapses = summary["relapses"]["arr"][key], int(counts.at[g, "relapses"])
         e = edss[key]
         ci = None if key not in edss_ci.index or pd.isna(edss_ci.at[key, "ci_low"]) else (
             edss_ci.at[key, "ci_low"], edss_ci.at[key, "ci_high"])
@@ -153,7 +153,7 @@ with right:
                 if g_neda is None
                 else privacy.share(g_neda["neda"], g_neda["evaluable"], hide["neda"].get(g))
             ),
-            f"Low IgG < {f.igg_threshold:g} g/L, n of tested (%)": (
+            f"Low IgG < {filters.igg_threshold:g} g/L, n of tested (%)": (
                 "n/a (no labs table)"
                 if g_igg is None
                 else privacy.share(g_igg["n"], g_igg["tested"], hide["igg"].get(g))
@@ -301,7 +301,7 @@ sort = st.radio(
     bind="query-params",
     help="Longest follow-up on top, or grouped by subtype (then by follow-up).",
 )
-swim = data.call("swimmer", f, max_patients=MAX_PATIENTS_DRAWN)
+swim = data.call("swimmer", filters, max_patients=MAX_PATIENTS_DRAWN)
 lanes, events = swim["lanes"].copy(), swim["events"].copy()
 sampled = sample_note(len(lanes), sizes["All"])
 lanes["rank"] = lanes["subtype"].map({g: i for i, g in enumerate(order)})

@@ -16,7 +16,7 @@ TERTILE_COLOURS = {"Low": "#D9C6E0", "Middle": "#B58BC4", "High": "#7B4B94"}
 CHANNEL_NAMES = {"skype": "Skype", "whatsapp": "WhatsApp"}
 
 
-f, s = header(
+filters, summary = header(
     "Virtual care",
     "How much do patients use the Skype education and WhatsApp peer groups, and do outcomes differ by use?",
 )
@@ -26,9 +26,9 @@ if not data.has("engagement"):
 
 viewer = privacy.viewer()
 k = min_count()
-n_selected = s["patients"]["total"]
-monthly = data.run("engagement_monthly", f)
-totals = data.run("engagement_totals", f)
+n_selected = summary["patients"]["total"]
+monthly = data.run("engagement_monthly", filters)
+totals = data.run("engagement_totals", filters)
 totals = totals.assign(channel=totals["channel"].fillna("all")).set_index("channel")
 if monthly.empty:
     st.info("No virtual-care contacts inside the selected patients' follow-up windows.")
@@ -84,7 +84,7 @@ chart(
 
 st.subheader("Contacts per patient")
 # about 15 bins up to the 95th percentile; the long tail above shares one last bin
-bins = data.run("contacts_per_patient_bins", f)
+bins = data.run("contacts_per_patient_bins", filters)
 width = int(bins["width"].iloc[0])
 cap = width * 15
 labels = {
@@ -120,7 +120,7 @@ chart(
 )
 
 st.subheader("Outcomes by engagement tertile (exploratory)")
-by_tertile = data.call("tertile_outcomes", f)
+by_tertile = data.call("tertile_outcomes", filters)
 if by_tertile is None:
     st.info("Engagement tertiles need at least three selected patients with follow-up time.")
     st.stop()
