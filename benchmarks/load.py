@@ -22,6 +22,7 @@ heading; the rest of that file (the data-layer benchmark) is left as it is.
 
 import argparse
 import asyncio
+import collections
 import datetime as dt
 import itertools
 import math
@@ -82,7 +83,8 @@ def stats(runs: list) -> dict:
         "max": max(times) if times else math.nan,
         "errors": len(errors),
         "error_examples": sorted({describe_error(e) for e in errors})[:3],
-        "workers": sorted({r.worker for r in runs if not isinstance(r, BaseException) and r.worker}),
+        "workers": collections.Counter(
+            r.worker for r in runs if not isinstance(r, BaseException) and r.worker),
     }
 
 
@@ -163,14 +165,14 @@ def report(args: argparse.Namespace, results: dict) -> str:
               "filters": "different filters each, pages in turn"}
     rows = [k for k in ("same", "filters") if k in results]
     if rows:
-        lines += ["| sessions at once | n | p50 | p95 | max | errors | workers used | target | |",
+        lines += ["| sessions at once | n | p50 | p95 | max | errors | sessions per worker | target | |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for key in rows:
             r = results[key]
             ok = r["p95"] <= targets[key] and r["errors"] == 0
             lines.append(
                 f"| {titles[key]} | {r['n']} | {r['p50']:.2f} s | {r['p95']:.2f} s | {r['max']:.2f} s | "
-                f"{r['errors']} | {len(r['workers']) or 'n/a'} | p95 ≤ {targets[key]:.0f} s, 0 errors | "
+                f"{r['errors']} | {', '.join(f'{w}: {n}' for w, n in sorted(r['workers'].items())) or 'n/a'} | p95 ≤ {targets[key]:.0f} s, 0 errors | "
                 f"{verdict(ok)} |"
             )
             for example in r["error_examples"]:

@@ -137,9 +137,9 @@ class Supervisor:
         print(f"serve: {text}", flush=True)
 
     def start_worker(self, port: int) -> subprocess.Popen:
-        log = open(self.tmp / f"worker-{port}.log", "ab")  # noqa: SIM115 (kept open for the process)
-        process = subprocess.Popen(worker_command(port), cwd=ROOT, env=self.env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        # the workers' logs go where this script's go (the terminal, `docker logs`, the journal)
+        process = subprocess.Popen(worker_command(port), cwd=ROOT, env=self.env,
+                                   start_new_session=True)
         self.workers[port] = process
         return process
 
@@ -150,7 +150,7 @@ class Supervisor:
         deadline = time.monotonic() + self.args.start_timeout
         for port in self.ports:
             if not wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", deadline, self.workers[port]):
-                self.log(f"worker on port {port} did not start; its log: {self.tmp}/worker-{port}.log")
+                self.log(f"worker on port {port} did not start (its log is above)")
                 return False
         self.log(f"{len(self.ports)} workers listening after {time.monotonic() - started:.1f} s")
         if not self.args.no_warm_up:
@@ -198,6 +198,7 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

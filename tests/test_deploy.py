@@ -60,12 +60,15 @@ def server(tmp_path_factory):
     write_version(root, HALF, 50)
     importer.activate(root, FULL, "test")
     env = {k: v for k, v in os.environ.items() if k != "RCE_DATA"} | {"RCE_DATASETS": str(root)}
-    process = subprocess.Popen([str(ROOT / "deploy" / "serve"), "--port", str(PORT), "--workers", "2"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    log = root.parent / "serve.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [str(ROOT / "deploy" / "serve"), "--port", str(PORT), "--workers", "2"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
     try:
         assert serve.wait_healthy(URL + "/_stcore/health", time.monotonic() + 150, process), (
-            process.stdout.read().decode() if process.poll() is not None else "not healthy in 150 s")
+            log.read_text()[-3000:])
         yield root
     finally:
         os.killpg(process.pid, signal.SIGTERM)
