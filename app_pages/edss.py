@@ -122,14 +122,14 @@ for r in reversed([r for r in mean_rows if not r["hidden"] and r["mean"] is not 
     has_ci = r["ci_low"] is not None
     fig.add_trace(go.Scatter(
         x=[r["mean"]], y=[r["group"]], mode="markers+text", showlegend=False, name=r["group"],
-        marker=dict(
-            color=colour(r["group"]), size=13,
-            symbol="diamond" if r["group"] == "All" else "square",
-        ),
-        error_x=dict(
-            type="data", symmetric=False, array=[r["ci_high"] - r["mean"]],
-            arrayminus=[r["mean"] - r["ci_low"]], color=colour(r["group"]), thickness=2.5, width=8,
-        ) if has_ci else None,
+        marker={
+            "color": colour(r["group"]), "size": 13,
+            "symbol": "diamond" if r["group"] == "All" else "square",
+        },
+        error_x={
+            "type": "data", "symmetric": False, "array": [r["ci_high"] - r["mean"]],
+            "arrayminus": [r["mean"] - r["ci_low"]], "color": colour(r["group"]), "thickness": 2.5, "width": 8,
+        } if has_ci else None,
         text=[signed(r["mean"])], textposition="top center",
         customdata=[[privacy.count(r["n"]), signed_ci(r["ci_low"], r["ci_high"]) or "95 % CI n/a"]],
         hovertemplate=(
@@ -242,8 +242,8 @@ else:
         fig.add_trace(go.Bar(
             x=[f"{r['group']}<br>{privacy.pct(r['neda'], r['evaluable'])}"], y=[r["pct"]], name=r["group"],
             marker_color=colour(r["group"]), showlegend=False,
-            error_y=dict(type="data", symmetric=False, array=[r["ci_high"] - r["pct"]],
-                         arrayminus=[r["pct"] - r["ci_low"]], color="#333333"),
+            error_y={"type": "data", "symmetric": False, "array": [r["ci_high"] - r["pct"]],
+                         "arrayminus": [r["pct"] - r["ci_low"]], "color": "#333333"},
             hovertemplate=(
                 f"<b>{r['group']}</b><br>NEDA-3 {privacy.pct(r['neda'], r['evaluable'])} of evaluable"
                 f"<br>95 % CI {r['ci_low']:.1f}–{r['ci_high']:.1f} %<extra></extra>"
@@ -386,7 +386,7 @@ for i, g in enumerate(present, start=1):
     b = binned[binned["subtype"] == g]
     fig.add_trace(go.Scatter(
         x=b["visit"], y=b["mean"], mode="lines+markers", name=f"{g} mean",
-        line=dict(color=colour(g), width=4), marker=dict(size=8), showlegend=False,
+        line={"color": colour(g), "width": 4}, marker={"size": 8}, showlegend=False,
         customdata=b["patients"].map(privacy.count),
         hovertemplate=(
             f"<b>{g} mean</b><br>month %{{x}} visit: EDSS %{{y:.2f}}"

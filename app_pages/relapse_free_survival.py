@@ -104,18 +104,18 @@ for c in shown:
         hidden.append(c.group)
     else:
         fig.add_trace(go.Scatter(
-            x=pts["months"], y=pts["ci_high"], mode="lines", line=dict(width=0, shape="hv"),
+            x=pts["months"], y=pts["ci_high"], mode="lines", line={"width": 0, "shape": "hv"},
             hoverinfo="skip", showlegend=False, legendgroup=c.group, meta="ci_high",
         ), row=1, col=1)
         fig.add_trace(go.Scatter(
-            x=pts["months"], y=pts["ci_low"], mode="lines", line=dict(width=0, shape="hv"),
+            x=pts["months"], y=pts["ci_low"], mode="lines", line={"width": 0, "shape": "hv"},
             fill="tonexty", fillcolor=rgba(col, 0.15), hoverinfo="skip", showlegend=False,
             legendgroup=c.group, meta="ci_low",
         ), row=1, col=1)
         fig.add_trace(go.Scatter(
             x=pts["months"], y=pts["s"], mode="lines", name=label, legendgroup=c.group,
             meta="curve",
-            line=dict(color=col, width=2.5, shape="hv"),
+            line={"color": col, "width": 2.5, "shape": "hv"},
             customdata=list(zip(pts["ci_low"], pts["ci_high"], pts["at_risk"].map(privacy.count))),
             hovertemplate=(
                 f"<b>{c.group}</b><br>month %{{x:.1f}}<br>S = %{{y:.1%}} "
@@ -127,15 +127,15 @@ for c in shown:
             fig.add_trace(go.Scatter(
                 x=c.censors["months"], y=c.censors["s"], mode="markers", name=f"{c.group} censored",
                 legendgroup=c.group, showlegend=False, meta="censor",
-                marker=dict(
-                    symbol="line-ns-open", size=11, color=col, line=dict(width=2, color=col),
-                ),
+                marker={
+                    "symbol": "line-ns-open", "size": 11, "color": col, "line": {"width": 2, "color": col},
+                },
                 hovertemplate=f"<b>{c.group}</b><br>censored at month %{{x:.1f}}<extra></extra>",
             ), row=1, col=1)
     fig.add_trace(go.Scatter(
         x=times, y=[c.group] * len(times), mode="text",
         text=[privacy.count(n) for n in c.at_risk(times)],
-        textfont=dict(color=col), showlegend=False, hoverinfo="skip", meta="at_risk",
+        textfont={"color": col}, showlegend=False, hoverinfo="skip", meta="at_risk",
         legendgroup=c.group,
     ), row=2, col=1)
 fig.update_xaxes(
@@ -149,7 +149,7 @@ fig.update_yaxes(
     categoryorder="array", categoryarray=[c.group for c in shown],
 )
 fig.update_annotations(
-    x=0, xanchor="left", font=dict(color="#444444", size=18 if presenting() else 13),
+    x=0, xanchor="left", font={"color": "#444444", "size": 18 if presenting() else 13},
 )
 
 km_table = pd.concat(
@@ -232,14 +232,14 @@ fig = go.Figure()
 for _, r in plotted.iloc[::-1].iterrows():
     fig.add_trace(go.Scatter(
         x=[r["arr"]], y=[r["group"]], mode="markers+text", name=r["group"], showlegend=False,
-        marker=dict(
-            color=colour(r["group"]), size=13,
-            symbol="diamond" if r["group"] == "All" else "square",
-        ),
-        error_x=dict(
-            type="data", symmetric=False, array=[r["ci_high"] - r["arr"]],
-            arrayminus=[r["arr"] - r["ci_low"]], color=colour(r["group"]), thickness=2.5, width=8,
-        ),
+        marker={
+            "color": colour(r["group"]), "size": 13,
+            "symbol": "diamond" if r["group"] == "All" else "square",
+        },
+        error_x={
+            "type": "data", "symmetric": False, "array": [r["ci_high"] - r["arr"]],
+            "arrayminus": [r["arr"] - r["ci_low"]], "color": colour(r["group"]), "thickness": 2.5, "width": 8,
+        },
         text=[f"{r['arr']:.2f} ({r['ci_low']:.2f}–{r['ci_high']:.2f})"], textposition="top center",
         customdata=[[privacy.count(r["relapses"]), r["patient_years"]]],
         hovertemplate=(

@@ -5,7 +5,8 @@ import runpy
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-from ui import data, filters as shared_filters, privacy, report
+from ui import data, privacy, report
+from ui import filters as shared_filters
 from ui.components import header
 from ui.pages import ANALYSIS
 
@@ -23,7 +24,7 @@ for spec in ANALYSIS:
             runpy.run_path(str(spec.path), run_name="__report__")
         except StopException:  # the page ended early with its own message (e.g. a missing table)
             pass
-        except Exception as exc:  # one page failing must not lose the others
+        except Exception as exc:  # noqa: BLE001 -- one page failing must not lose the others
             message = f"This page could not be drawn ({type(exc).__name__})."
             st.warning(message)
     sections.append({"title": spec.title, "figures": st.session_state.pop("report_collector"),

@@ -9,7 +9,14 @@ import streamlit as st
 
 from ui import data, privacy
 from ui.components import (
-    MAX_PATIENTS_DRAWN, chart, fmt, fmt_ci, header, patient_lines, safe_csv, sample_note,
+    MAX_PATIENTS_DRAWN,
+    chart,
+    fmt,
+    fmt_ci,
+    header,
+    patient_lines,
+    safe_csv,
+    sample_note,
 )
 from ui.settings import min_count
 from ui.theme import colour, colour_map

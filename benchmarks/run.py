@@ -214,7 +214,7 @@ def cold_start(repeats: int) -> float | None:
                     try:
                         page.goto(f"http://127.0.0.1:{port}/", timeout=2000)
                         break
-                    except Exception:
+                    except Exception:  # noqa: BLE001 -- the server is not listening yet
                         time.sleep(0.05)
                 page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=60_000)
                 page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
@@ -253,18 +253,18 @@ def write(results: list[dict], start_s: float | None, out: Path, repeats: int) -
         "# Benchmark results",
         "",
         f"Produced by `python benchmarks/run.py` on {dt.date.today().isoformat()}. Machine: {machine()}.",
-        f"Each figure is the median of {repeats} runs (the pandas baseline: of up to 3). Every N runs in its "
-        "own process; peak memory is that process's maximum resident set size.",
+        (f"Each figure is the median of {repeats} runs (the pandas baseline: of up to 3). Every N runs in its "
+        "own process; peak memory is that process's maximum resident set size."),
         f"The filter change replayed for the pages: {json.dumps(CHANGED)}.",
         "",
-        f"Targets at 100,000 patients: every page's data after a filter change ≤ {t['page'] * 1000:.0f} ms; "
+        (f"Targets at 100,000 patients: every page's data after a filter change ≤ {t['page'] * 1000:.0f} ms; "
         f"summary in-process ≤ {t['summary']} s; opening the dataset ≤ {t['open']} s; peak memory ≤ "
-        f"{t['memory']} MiB; a cached view ≤ {t['cached'] * 1000:.0f} ms.",
+        f"{t['memory']} MiB; a cached view ≤ {t['cached'] * 1000:.0f} ms."),
         "",
     ]
     if start_s is not None:
-        lines += [f"**Cold start** (launch `streamlit run` → overview rendered in Chromium, demo data): "
-                  f"{start_s:.2f} s", ""]
+        lines += [(f"**Cold start** (launch `streamlit run` → overview rendered in Chromium, demo data): "
+                  f"{start_s:.2f} s"), ""]
     largest = max(results, key=lambda r: r["n"])
     worst = max(largest["pages"].items(), key=lambda kv: kv[1]["filter_change_s"])
     worst_cached = max(largest["pages"].items(), key=lambda kv: kv[1]["cached_s"])
@@ -277,17 +277,17 @@ def write(results: list[dict], start_s: float | None, out: Path, repeats: int) -
         "",
         "| target | project | pandas baseline | |",
         "|---|---|---|---|",
-        f"| every page's data after a filter change ≤ {t['page'] * 1000:.0f} ms | worst {worst[0]} "
-        f"{worst[1]['filter_change_s'] * 1000:.0f} ms | – | {verdict(worst[1]['filter_change_s'] <= t['page'])} |",
-        f"| summary in-process ≤ {t['summary']} s | {largest['summary_filtered_s']:.2f} s (filter change), "
+        (f"| every page's data after a filter change ≤ {t['page'] * 1000:.0f} ms | worst {worst[0]} "
+        f"{worst[1]['filter_change_s'] * 1000:.0f} ms | – | {verdict(worst[1]['filter_change_s'] <= t['page'])} |"),
+        (f"| summary in-process ≤ {t['summary']} s | {largest['summary_filtered_s']:.2f} s (filter change), "
         f"{largest['summary_s']:.2f} s (no filter) | {largest['baseline_s']:.2f} s | "
-        f"{verdict(max(largest['summary_s'], largest['summary_filtered_s']) <= t['summary'])} |",
-        f"| opening the dataset ≤ {t['open']} s | {largest['open_s']:.2f} s | {largest['baseline_open_s']:.2f} s "
-        f"(read every table) | {verdict(largest['open_s'] <= t['open'])} |",
-        f"| peak memory ≤ {t['memory']} MiB | {largest['peak_rss_mib']:.0f} MiB | "
-        f"{largest['baseline_rss_mib']:.0f} MiB | {verdict(largest['peak_rss_mib'] <= t['memory'])} |",
-        f"| a cached view ≤ {t['cached'] * 1000:.0f} ms | worst {worst_cached[0]} "
-        f"{worst_cached[1]['cached_s'] * 1000:.1f} ms | – | {verdict(worst_cached[1]['cached_s'] <= t['cached'])} |",
+        f"{verdict(max(largest['summary_s'], largest['summary_filtered_s']) <= t['summary'])} |"),
+        (f"| opening the dataset ≤ {t['open']} s | {largest['open_s']:.2f} s | {largest['baseline_open_s']:.2f} s "
+        f"(read every table) | {verdict(largest['open_s'] <= t['open'])} |"),
+        (f"| peak memory ≤ {t['memory']} MiB | {largest['peak_rss_mib']:.0f} MiB | "
+        f"{largest['baseline_rss_mib']:.0f} MiB | {verdict(largest['peak_rss_mib'] <= t['memory'])} |"),
+        (f"| a cached view ≤ {t['cached'] * 1000:.0f} ms | worst {worst_cached[0]} "
+        f"{worst_cached[1]['cached_s'] * 1000:.1f} ms | – | {verdict(worst_cached[1]['cached_s'] <= t['cached'])} |"),
         "",
         "Every page's data after a filter change:",
         "",
@@ -308,17 +308,17 @@ def write(results: list[dict], start_s: float | None, out: Path, repeats: int) -
             "",
             "| measure | project | pandas baseline |",
             "|---|---|---|",
-            f"| open the dataset (views + per-patient facts) | {r['open_s'] * 1000:.0f} ms | "
-            f"{r['baseline_open_s'] * 1000:.0f} ms (read every table) |",
+            (f"| open the dataset (views + per-patient facts) | {r['open_s'] * 1000:.0f} ms | "
+            f"{r['baseline_open_s'] * 1000:.0f} ms (read every table) |"),
             f"| summary, no filter | {r['summary_s'] * 1000:.0f} ms | {r['baseline_s'] * 1000:.0f} ms |",
             f"| summary, filter change | {r['summary_filtered_s'] * 1000:.0f} ms | – |",
             f"| ratio project / baseline (summary) | {r['ratio']:.2f} | |",
             f"| peak memory (max RSS) | {r['peak_rss_mib']:.0f} MiB | {r['baseline_rss_mib']:.0f} MiB |",
             "",
-            "Each page's data-layer calls (every `ui.data.call` the page makes), replayed: *cold* computes "
+            ("Each page's data-layer calls (every `ui.data.call` the page makes), replayed: *cold* computes "
             "every call (nothing cached); *filter change* is the app's case, where the whole-cohort results "
             "((all): slider limits, N, the published panel) are already cached and the calls for the new "
-            "filters are computed; *cached* is the same view again.",
+            "filters are computed; *cached* is the same view again."),
             "",
             "| page | data-layer calls | cold | filter change | cached |",
             "|---|---|---|---|---|",

@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from queries import Filters
-from ui import data, filters as shared_filters, privacy
+from ui import data, privacy
+from ui import filters as shared_filters
 from ui.settings import APP_VERSION
 from ui.text import plain
 from ui.theme import style

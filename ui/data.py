@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analysis import disability, figures, models, summary as summaries
+from analysis import disability, figures, models
+from analysis import summary as summaries
 from queries import Dataset, Filters
 from queries.dataset import parse_location
 from ui.settings import data_location, motherduck_token, s3_credentials
-
 
 REMOTE_REFRESH_S = 600
 # Every call a page makes: a name, and a plain function of the open dataset, the filters and

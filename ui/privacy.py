@@ -49,12 +49,12 @@ def viewer() -> bool:
     return role() == "viewer" or bool(st.session_state.get("preview_viewer", False))
 
 
-def small(n: int | float | None) -> bool:
+def small(n: float | None) -> bool:
     """A count that viewer mode hides (1 to k − 1)."""
     return viewer() and n is not None and not pd.isna(n) and 0 < n < min_count()
 
 
-def count(n: int | float | None) -> str:
+def count(n: float | None) -> str:
     """A count for display: '< k' for small counts in viewer mode."""
     if n is None or (isinstance(n, float) and pd.isna(n)):
         return "n/a"
@@ -96,14 +96,14 @@ def suppress_cells(values: pd.Series, groups: pd.Series, small: Small = small) -
     """Per cell of a long table (one count per row, rows grouped): True where viewer mode hides it,
     by `suppress` within each group."""
     hide = pd.Series(False, index=values.index)
-    for _, idx in values.groupby(groups, sort=False).groups.items():
+    for idx in values.groupby(groups, sort=False).groups.values():
         cells = {i: (int(values[i]), None) for i in idx}
         for i in suppress(cells, small):
             hide[i] = True
     return hide
 
 
-def shown(n: int | float | None, reason: str | None) -> str:
+def shown(n: float | None, reason: str | None) -> str:
     """A count as displayed given why it is hidden: '< k', 'hidden' (secondary), or the count."""
     return HIDDEN if reason == "secondary" else count(n)
 
