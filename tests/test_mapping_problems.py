@@ -1,4 +1,4 @@
-"""Every problem of a mapped import points at the source: the mapping's line, or file, row and column."""
+"""Every problem of a mapped import points at the source: the mapping's line, or file/row/column."""
 
 import datetime as dt
 from pathlib import Path
@@ -51,8 +51,9 @@ course = "Course"
 
 
 def workbook(patients=PATIENTS, infusions=INFUSIONS, **more):
-    return read_source_files([("cohort.xlsx", xlsx({"Patients": patients, "Infusions": infusions,
-                                                    **more}))])
+    return read_source_files(
+        [("cohort.xlsx", xlsx({"Patients": patients, "Infusions": infusions, **more}))]
+    )
 
 
 def problems_of(text: str, book=None) -> list[str]:
@@ -79,14 +80,18 @@ def test_a_column_not_in_the_sheet_names_the_line_and_the_closest_column():
 
 def test_an_unknown_sheet_and_an_unknown_file_suggest_the_closest_names():
     text = MAPPING.replace('sheet = "Patients"', 'sheet = "Patient"').replace(
-        'file = "cohort.xlsx", sheet = "Infusions"', 'file = "cohort.xls", sheet = "Infusions"')
+        'file = "cohort.xlsx", sheet = "Infusions"', 'file = "cohort.xls", sheet = "Infusions"'
+    )
 
     problems = problems_of(text)
 
-    assert problems[0] == ('mapping.toml line 2: no sheet "Patient" in cohort.xlsx (did you mean '
-                           '"Patients"?); its sheets are Patients, Infusions')
-    assert problems[1].startswith('mapping.toml line 12: file "cohort.xls" was not uploaded '
-                                  '(did you mean "cohort.xlsx"?)')
+    assert problems[0] == (
+        'mapping.toml line 2: no sheet "Patient" in cohort.xlsx (did you mean '
+        '"Patients"?); its sheets are Patients, Infusions'
+    )
+    assert problems[1].startswith(
+        'mapping.toml line 12: file "cohort.xls" was not uploaded (did you mean "cohort.xlsx"?)'
+    )
 
 
 def test_a_toml_syntax_error_names_its_line():
@@ -99,18 +104,27 @@ def test_a_toml_syntax_error_names_its_line():
 
 
 def test_a_misspelt_table_column_or_key_is_named_with_a_suggestion():
-    text = (MAPPING.replace("[infusions]", "[infusion]").replace("sex =", "sexe =")
-            .replace('age_at_first_dose = "Age"', 'age_at_first_dose = { colum = "Age" }'))
+    text = (
+        MAPPING.replace("[infusions]", "[infusion]")
+        .replace("sex =", "sexe =")
+        .replace('age_at_first_dose = "Age"', 'age_at_first_dose = { colum = "Age" }')
+    )
 
     with pytest.raises(MappingError) as caught:
         load_mapping(text)
 
     problems = "\n".join(caught.value.problems)
-    assert 'mapping.toml line 5: "sexe" is not a column of patients (did you mean "sex"?)' in problems
-    assert 'mapping.toml line 6: unknown key "colum" for patients.age_at_first_dose (did you mean ' \
-           '"column"?)' in problems
-    assert ('mapping.toml line 11: "infusion" is not a table of the data contract (did you mean '
-            '"infusions"?)') in problems
+    assert (
+        'mapping.toml line 5: "sexe" is not a column of patients (did you mean "sex"?)' in problems
+    )
+    assert (
+        'mapping.toml line 6: unknown key "colum" for patients.age_at_first_dose (did you mean '
+        '"column"?)' in problems
+    )
+    assert (
+        'mapping.toml line 11: "infusion" is not a table of the data contract (did you mean '
+        '"infusions"?)'
+    ) in problems
     assert "no [infusions] section; the infusions table is required" in problems
 
 
@@ -121,8 +135,11 @@ def test_a_value_map_to_a_value_outside_the_contract_is_refused_with_its_line():
         load_mapping(text)
 
     assert caught.value.problems == [
-        ('mapping.toml line 19: "RMS" is not a subtype of the data contract (RRMS, SPMS, NMOSD, or '
-        '"exclude" to leave the patient out) (did you mean "RRMS"?)')
+        (
+            'mapping.toml line 19: "RMS" is not a subtype of the data contract (RRMS, SPMS, NMOSD, '
+            'or '
+            '"exclude" to leave the patient out) (did you mean "RRMS"?)'
+        )
     ]
 
 
@@ -133,8 +150,11 @@ def test_a_required_column_left_out_is_named():
         load_mapping(text)
 
     assert caught.value.problems == [
-        ('mapping.toml line 1: [patients] does not say where baseline_edss comes from (a required '
-        'column); add baseline_edss = "<source column>"')
+        (
+            "mapping.toml line 1: [patients] does not say where baseline_edss comes from "
+            "(a required "
+            'column); add baseline_edss = "<source column>"'
+        )
     ]
 
 
@@ -153,8 +173,12 @@ def test_a_rule_of_the_contract_broken_by_a_cell_names_the_source_cell(tmp_path)
 
     lines = cell_lines(MAPPING, workbook(patients), tmp_path)
 
-    assert any(line.startswith("error: cohort.xlsx › Patients › row 2 › EDSS") and "3.3" in line
-               and "0.5" in line for line in lines), lines
+    assert any(
+        line.startswith("error: cohort.xlsx › Patients › row 2 › EDSS")
+        and "3.3" in line
+        and "0.5" in line
+        for line in lines
+    ), lines
 
 
 def test_a_value_with_no_value_map_names_the_cell_and_where_to_add_it(tmp_path):
@@ -164,9 +188,12 @@ def test_a_value_with_no_value_map_names_the_cell_and_where_to_add_it(tmp_path):
     lines = cell_lines(MAPPING, workbook(patients), tmp_path)
 
     assert lines == [
-        ('error: cohort.xlsx › Patients › row 3 › Diagnosis: "Relapsing remitting" has no value map: '
-        'add it under [patients.values.subtype] in mapping.toml (allowed: RRMS, SPMS, NMOSD, or '
-        '"exclude")')
+        (
+            'error: cohort.xlsx › Patients › row 3 › Diagnosis: "Relapsing remitting" has no value '
+            "map: add it under [patients.values.subtype] in mapping.toml (allowed: RRMS, SPMS, "
+            "NMOSD, or "
+            '"exclude")'
+        )
     ]
 
 
@@ -179,22 +206,30 @@ def test_an_impossible_date_in_a_redcap_repeat_names_record_event_and_instance(t
 
     lines = cell_lines(mapping, book, tmp_path)
 
-    assert ('error: STUDY_DATA.csv › record RTX-001, event treatment_arm_1, relapse #2 › '
-            'relapse_onset: "2031-02-30" is not a date (dd/mm/yyyy or YYYY-MM-DD)') in lines
+    assert (
+        "error: STUDY_DATA.csv › record RTX-001, event treatment_arm_1, relapse #2 › "
+        'relapse_onset: "2031-02-30" is not a date (dd/mm/yyyy or YYYY-MM-DD)'
+    ) in lines
     assert len(lines) == 1  # reported once: not again as a missing onset date
 
 
 def test_an_unknown_redcap_event_or_instrument_suggests_the_closest(tmp_path):
     files, mapping = redcap_export(demo_tables(DEMO, patients=2))
     text = mapping.replace('event = "end_arm_1"', 'event = "end_arm1"').replace(
-        'instrument = "relapse"', 'instrument = "relapses"')
+        'instrument = "relapse"', 'instrument = "relapses"'
+    )
 
     problems = problems_of(text, read_source_files(list(files.items())))
 
-    assert any('no instrument "relapses" in STUDY_DATA.csv (did you mean "relapse"?)' in p
-               for p in problems)
-    assert any(p.startswith("mapping.toml line 12:") and 'no event "end_arm1" in STUDY_DATA.csv '
-               '(did you mean "end_arm_1"?)' in p for p in problems)
+    assert any(
+        'no instrument "relapses" in STUDY_DATA.csv (did you mean "relapse"?)' in p
+        for p in problems
+    )
+    assert any(
+        p.startswith("mapping.toml line 12:")
+        and 'no event "end_arm1" in STUDY_DATA.csv (did you mean "end_arm_1"?)' in p
+        for p in problems
+    )
 
 
 def test_a_failed_import_activates_nothing_and_leaves_the_active_version(tmp_path):
@@ -213,5 +248,6 @@ def test_a_failed_import_activates_nothing_and_leaves_the_active_version(tmp_pat
     assert second.version is None
     assert active(tmp_path / "sets")["version"] == first.version
     assert problem_lines(second.problems) == [
-        'error: cohort.xlsx › Patients › row 2 › Age: "forty" is not a number']
+        'error: cohort.xlsx › Patients › row 2 › Age: "forty" is not a number'
+    ]
     assert not list((tmp_path / "sets").glob(".staging-*"))

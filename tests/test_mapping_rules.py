@@ -26,8 +26,15 @@ course = "Course"
 
 
 def patients_mapping(**columns: str) -> str:
-    base = {"patient_id": '"ID"', "subtype": '"Dx"', "sex": '"Sex"', "age_at_first_dose": '"Age"',
-            "baseline_edss": '"EDSS"', "first_dose_date": '"First"', "last_followup_date": '"Last"'}
+    base = {
+        "patient_id": '"ID"',
+        "subtype": '"Dx"',
+        "sex": '"Sex"',
+        "age_at_first_dose": '"Age"',
+        "baseline_edss": '"EDSS"',
+        "first_dose_date": '"First"',
+        "last_followup_date": '"Last"',
+    }
     base.update(columns)
     body = "\n".join(f"{k} = {v}" for k, v in base.items())
     return f'[patients]\nsource = {{ file = "cohort.xlsx", sheet = "Patients" }}\n{body}\n'
@@ -35,17 +42,22 @@ def patients_mapping(**columns: str) -> str:
 
 def run(mapping: str, patients: list[list], doses: list[list] | None = None, **sheets):
     doses = doses or [["ID", "Date", "mg", "Course"]] + [
-        [row[0], row[5], 500, 1] for row in patients[1:]]
-    book = read_source_files([("cohort.xlsx", xlsx({"Patients": patients, "Doses": doses,
-                                                    **sheets}))])
+        [row[0], row[5], 500, 1] for row in patients[1:]
+    ]
+    book = read_source_files(
+        [("cohort.xlsx", xlsx({"Patients": patients, "Doses": doses, **sheets}))]
+    )
     applied = apply(load_mapping(mapping + INFUSIONS), book)
     return applied, applied.tables()
 
 
 def test_integral_patient_numbers_lose_the_decimal_part_and_text_is_trimmed():
-    patients = [HEAD, [1001.0, "RRMS", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1)],
-                ["  RTX-7 ", "RRMS", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1)],
-                ["1003.0", "RRMS", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1)]]
+    patients = [
+        HEAD,
+        [1001.0, "RRMS", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1)],
+        ["  RTX-7 ", "RRMS", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1)],
+        ["1003.0", "RRMS", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1)],
+    ]
 
     _, tables = run(patients_mapping(), patients)
 
@@ -54,8 +66,11 @@ def test_integral_patient_numbers_lose_the_decimal_part_and_text_is_trimmed():
 
 
 def test_enumerations_compare_case_insensitively_and_are_stored_in_the_contract_spelling():
-    patients = [HEAD, ["A", "rrms", "f", 40, 3, T(2020, 1, 1), T(2021, 1, 1)],
-                ["B", "Nmosd", "m", 40, 3, T(2020, 1, 1), T(2021, 1, 1)]]
+    patients = [
+        HEAD,
+        ["A", "rrms", "f", 40, 3, T(2020, 1, 1), T(2021, 1, 1)],
+        ["B", "Nmosd", "m", 40, 3, T(2020, 1, 1), T(2021, 1, 1)],
+    ]
 
     applied, tables = run(patients_mapping(), patients)
 
@@ -65,8 +80,10 @@ def test_enumerations_compare_case_insensitively_and_are_stored_in_the_contract_
 
 
 def test_age_from_a_date_of_birth_is_days_over_365_25_unrounded():
-    patients = [[*HEAD, "Born"], ["A", "RRMS", "F", None, 3, T(2020, 3, 1), T(2021, 1, 1),
-                                  "15/06/1985"]]
+    patients = [
+        [*HEAD, "Born"],
+        ["A", "RRMS", "F", None, 3, T(2020, 3, 1), T(2021, 1, 1), "15/06/1985"],
+    ]
 
     _, tables = run(patients_mapping(age_at_first_dose='{ birth_date = "Born" }'), patients)
 
@@ -77,14 +94,20 @@ def test_age_from_a_date_of_birth_is_days_over_365_25_unrounded():
 
 
 def test_first_dose_from_the_earliest_infusion_and_ticked_boxes_counted():
-    patients = [[*HEAD, "DMT 1", "DMT 2", "DMT 3", "Other 1", "Other 2"],
-                ["A", "RRMS", "F", 40, 3, None, T(2021, 1, 1), "x", None, "x", "IFN", "-"]]
-    doses = [["ID", "Date", "mg", "Course"], ["A", "01/03/2020", 500, 1],
-             ["A", T(2020, 2, 14), 500, 1]]
+    patients = [
+        [*HEAD, "DMT 1", "DMT 2", "DMT 3", "Other 1", "Other 2"],
+        ["A", "RRMS", "F", 40, 3, None, T(2021, 1, 1), "x", None, "x", "IFN", "-"],
+    ]
+    doses = [
+        ["ID", "Date", "mg", "Course"],
+        ["A", "01/03/2020", 500, 1],
+        ["A", T(2020, 2, 14), 500, 1],
+    ]
     mapping = patients_mapping(
         first_dose_date="{ earliest_infusion = true }",
         prior_treatments='{ count_ticked = ["DMT 1", "DMT 2", "DMT 3"] }',
-        disease_duration_years='{ count_filled = ["Other 1", "Other 2"], missing = ["-"] }')
+        disease_duration_years='{ count_filled = ["Other 1", "Other 2"], missing = ["-"] }',
+    )
 
     applied, tables = run(mapping, patients, doses)
 
@@ -96,9 +119,13 @@ def test_first_dose_from_the_earliest_infusion_and_ticked_boxes_counted():
 
 
 def test_a_visit_without_its_own_date_takes_first_dose_plus_months_marked_approximate():
-    patients = [[*HEAD, "EDSS 6m", "EDSS 12m"],
-                ["A", "RRMS", "F", 40, 3, T(2020, 1, 1), T(2021, 6, 1), 3.5, "n/a"]]
-    mapping = patients_mapping() + """
+    patients = [
+        [*HEAD, "EDSS 6m", "EDSS 12m"],
+        ["A", "RRMS", "F", 40, 3, T(2020, 1, 1), T(2021, 6, 1), 3.5, "n/a"],
+    ]
+    mapping = (
+        patients_mapping()
+        + """
 [edss]
 source = { file = "cohort.xlsx", sheet = "Patients" }
 missing = ["n/a"]
@@ -112,6 +139,7 @@ edss = "EDSS 6m"
 assessment_date = { months_after_first_dose = 12 }
 edss = "EDSS 12m"
 """
+    )
 
     applied, tables = run(mapping, patients)
 
@@ -127,15 +155,22 @@ edss = "EDSS 12m"
 
 def test_assessments_on_or_before_the_first_dose_are_baselines_and_may_give_baseline_edss():
     patients = [HEAD, ["A", "RRMS", "F", 40, None, T(2020, 1, 10), T(2021, 1, 1)]]
-    visits = [["ID", "Date", "Score"], ["A", "01/12/2019", 2.5], ["A", "10/01/2020", 3.0],
-              ["A", "10/07/2020", 3.5]]
-    mapping = patients_mapping(baseline_edss="{ last_edss_before_first_dose = true }") + """
+    visits = [
+        ["ID", "Date", "Score"],
+        ["A", "01/12/2019", 2.5],
+        ["A", "10/01/2020", 3.0],
+        ["A", "10/07/2020", 3.5],
+    ]
+    mapping = (
+        patients_mapping(baseline_edss="{ last_edss_before_first_dose = true }")
+        + """
 [edss]
 source = { file = "cohort.xlsx", sheet = "Visits" }
 patient_id = "ID"
 assessment_date = "Date"
 edss = "Score"
 """
+    )
 
     applied, tables = run(mapping, patients, Visits=visits)
 
@@ -147,12 +182,19 @@ edss = "Score"
 
 def test_an_adverse_event_course_is_that_of_the_last_dose_on_or_before_onset():
     patients = [HEAD, ["A", "RRMS", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1)]]
-    doses = [["ID", "Date", "mg", "Course"], ["A", "01/01/2020", 500, 1],
-             ["A", "01/07/2020", 500, 2]]
-    events = [["ID", "Onset", "Term", "Relation", "Grade", "Serious"],
-              ["A", "30/06/2020", "Flushing", "during_infusion", 1, "no"],
-              ["A", "01/07/2020", "Rash", "post_infusion", 2, "yes"]]
-    mapping = patients_mapping() + """
+    doses = [
+        ["ID", "Date", "mg", "Course"],
+        ["A", "01/01/2020", 500, 1],
+        ["A", "01/07/2020", 500, 2],
+    ]
+    events = [
+        ["ID", "Onset", "Term", "Relation", "Grade", "Serious"],
+        ["A", "30/06/2020", "Flushing", "during_infusion", 1, "no"],
+        ["A", "01/07/2020", "Rash", "post_infusion", 2, "yes"],
+    ]
+    mapping = (
+        patients_mapping()
+        + """
 [adverse_events]
 source = { file = "cohort.xlsx", sheet = "AE" }
 patient_id = "ID"
@@ -162,6 +204,7 @@ relation = "Relation"
 grade = "Grade"
 serious = "Serious"
 """
+    )
 
     _, tables = run(mapping, patients, doses, AE=events)
 
@@ -172,10 +215,16 @@ serious = "Serious"
 
 def test_a_unit_conversion_and_an_igg_in_a_unit_the_mapping_does_not_convert():
     patients = [HEAD, ["A", "RRMS", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1)]]
-    labs = [["ID", "Date", "Test", "Result", "Unit"], ["A", "01/02/2020", "igg", 850, "mg/dL"],
-            ["A", "01/03/2020", "IgG", 8.1, "g/L"], ["A", "01/04/2020", "IgG", 9, "mmol/L"],
-            ["A", "01/04/2020", "CD19", 0, "cells/uL"]]
-    mapping = patients_mapping() + """
+    labs = [
+        ["ID", "Date", "Test", "Result", "Unit"],
+        ["A", "01/02/2020", "igg", 850, "mg/dL"],
+        ["A", "01/03/2020", "IgG", 8.1, "g/L"],
+        ["A", "01/04/2020", "IgG", 9, "mmol/L"],
+        ["A", "01/04/2020", "CD19", 0, "cells/uL"],
+    ]
+    mapping = (
+        patients_mapping()
+        + """
 [labs]
 source = { file = "cohort.xlsx", sheet = "Labs" }
 patient_id = "ID"
@@ -189,12 +238,18 @@ test = "IgG"
 from = "mg/dL"
 factor = 0.01
 """
+    )
 
     applied, tables = run(mapping, patients, Labs=labs)
 
     rows = tables["labs"].to_dict("records")
-    assert rows[0] | {"sample_date": None} == {"patient_id": "A", "sample_date": None,
-                                               "test": "IgG", "value": 8.5, "unit": "g/L"}
+    assert rows[0] | {"sample_date": None} == {
+        "patient_id": "A",
+        "sample_date": None,
+        "test": "IgG",
+        "value": 8.5,
+        "unit": "g/L",
+    }
     assert rows[3]["unit"] == "cells/uL"  # other tests keep the source's unit
     [problem] = applied.problems
     assert problem.examples[0]["source"] == "cohort.xlsx › Labs › row 4"
@@ -202,8 +257,11 @@ factor = 0.01
 
 
 def test_a_value_mapped_to_exclude_drops_the_patient_everywhere_and_is_counted():
-    patients = [HEAD, ["A", "RRMS", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1)],
-                ["B", "MOGAD", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1)]]
+    patients = [
+        HEAD,
+        ["A", "RRMS", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1)],
+        ["B", "MOGAD", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1)],
+    ]
     mapping = patients_mapping() + '\n[patients.values.subtype]\nMOGAD = "exclude"\n'
 
     applied, tables = run(mapping, patients)
@@ -214,8 +272,11 @@ def test_a_value_mapped_to_exclude_drops_the_patient_everywhere_and_is_counted()
 
 
 def test_text_dates_follow_the_mapping_format_and_spreadsheet_dates_stay_as_they_are():
-    patients = [HEAD, ["A", "RRMS", "F", 40, 3, "03/04/2020", T(2021, 1, 1)],
-                ["B", "RRMS", "F", 40, 3, 43831, "12/31/2020"]]
+    patients = [
+        HEAD,
+        ["A", "RRMS", "F", 40, 3, "03/04/2020", T(2021, 1, 1)],
+        ["B", "RRMS", "F", 40, 3, 43831, "12/31/2020"],
+    ]
     mapping = '[settings]\ndate_format = "mm/dd/yyyy"\n' + patients_mapping()
 
     _, tables = run(mapping, patients)
@@ -225,15 +286,17 @@ def test_text_dates_follow_the_mapping_format_and_spreadsheet_dates_stay_as_they
     assert tables["patients"]["last_followup_date"].tolist() == [D(2021, 1, 1), D(2020, 12, 31)]
 
 
-@pytest.mark.parametrize("events, expected", [(['"end_arm_1"'], D(2021, 1, 1)),
-                                               (['"end_arm_1"', '"baseline_arm_1"'],
-                                                D(2021, 1, 1))])
+@pytest.mark.parametrize(
+    "events, expected",
+    [(['"end_arm_1"'], D(2021, 1, 1)), (['"end_arm_1"', '"baseline_arm_1"'], D(2021, 1, 1))],
+)
 def test_a_patient_field_kept_in_another_redcap_event(events, expected):
     header = "record_id,redcap_event_name,diag,sex,age,edss,first,last\r\n"
-    rows = ("1,baseline_arm_1,RRMS,F,40,3,2020-01-01,\r\n"
-            "1,end_arm_1,,,,,,2021-01-01\r\n")
+    rows = "1,baseline_arm_1,RRMS,F,40,3,2020-01-01,\r\n1,end_arm_1,,,,,,2021-01-01\r\n"
     doses = "record_id,date,mg,course\r\n1,2020-01-01,500,1\r\n"
-    book = read_source_files([("DATA.csv", (header + rows).encode()), ("doses.csv", doses.encode())])
+    book = read_source_files(
+        [("DATA.csv", (header + rows).encode()), ("doses.csv", doses.encode())]
+    )
     mapping = f"""
 [patients]
 source = {{ file = "DATA.csv", event = "baseline_arm_1" }}

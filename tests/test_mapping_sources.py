@@ -1,4 +1,4 @@
-"""Each source kind, built from the demo cohort, imports through its mapping to the demo's own tables.
+"""Each source kind, built from the demo cohort, imports through its mapping to the demo's tables.
 
 The expected values are the demo's parquet files themselves (data/demo): a mapped import of a
 workbook, a REDCap export, an SPSS or a Stata file made from them must give them back value for
