@@ -5,6 +5,7 @@ import streamlit as st
 from queries import DatasetError
 from ui import auth, data, filters
 from ui.pages import ANALYSIS, DATA, REPORT
+from ui.settings import clean_staging_at_start
 
 presenting = st.query_params.get("present") in ("true", "True", "1")
 st.set_page_config(
@@ -14,6 +15,7 @@ st.set_page_config(
     initial_sidebar_state="collapsed" if presenting else "auto",
 )
 
+clean_staging_at_start()  # once per server: patient data left by a killed import, never a running one
 role = auth.gate()
 
 data_page = st.Page(str(DATA.path), title=DATA.title, icon=DATA.icon, url_path=DATA.url_path)

@@ -2,15 +2,48 @@
 
 import argparse
 import json
+import math
 import sys
 
 from queries.dataset import Dataset, DatasetError
 from queries.filters import DEFAULT_IGG_THRESHOLD, Filters
+from queries.importer import DEFAULT_MAX_MB, default_max_mb
 from queries.summary import summary
 from queries.validate import report, validate
 
 
+class FilterError(ValueError):
+    """Filter values that select nothing sensible (a minimum above its maximum)."""
+
+
+def _number(kind: type, lo: float, hi: float, what: str):
+    """An argparse type: a finite number of this kind within [lo, hi] (NaN and ±inf refused)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {what}") from None
+        if not math.isfinite(value) or not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {what} from {lo:g} to {hi:g}")
+        return value
+
+    return parse
+
+
+MONTHS = _number(float, 0, 1200, "number of months")
+DOSES = _number(int, 0, 10_000, "whole number of doses")
+YEARS = _number(float, 0, 120, "number of years")
+GRAMS = _number(float, 0, 1000, "threshold in g/L")
+MEGABYTES = _number(float, 0.001, 1_000_000, "size in MB")
+
+
 def _filters(args: argparse.Namespace) -> Filters:
+    """The summary's filters from the command line; FilterError when a minimum exceeds its maximum."""
+    for name in ("followup", "doses", "age"):
+        lo, hi = getattr(args, f"{name}_min"), getattr(args, f"{name}_max")
+        if lo is not None and hi is not None and lo > hi:
+            raise FilterError(f"--{name}-min {lo:g} is above --{name}-max {hi:g}")
     return Filters(
         followup_min=args.followup_min,
         followup_max=args.followup_max,
@@ -26,8 +59,16 @@ def _filters(args: argparse.Namespace) -> Filters:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
+    """Print summary.json; it never holds NaN or Infinity (the contract), so that is an error."""
+    filters = _filters(args)
     ds = Dataset(args.data)
-    print(json.dumps(summary(ds, _filters(args)), indent=2))
+    try:
+        text = json.dumps(summary(ds, filters), indent=2, allow_nan=False)
+    except ValueError:
+        print("error: the summary holds a value that is not a finite number; run "
+              "'python -m queries validate' on the dataset", file=sys.stderr)
+        return 1
+    print(text)
     return 0
 
 
@@ -43,7 +84,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.mapping:
         return cmd_import_mapped(args)
     try:
-        result = import_files(args.source, args.to, user=args.user)
+        result = import_files(args.source, args.to, user=args.user, max_mb=args.max_mb)
     except ImportFailed as exc:
         print(f"import failed: {exc}", file=sys.stderr)
         return 1
@@ -161,17 +202,17 @@ def parser() -> argparse.ArgumentParser:
         "a filter left out does not restrict.",
     )
     s.add_argument("--data", required=True, help="dataset folder (one parquet file per table)")
-    s.add_argument("--followup-min", type=float, metavar="MONTHS", help="minimum follow-up in months")
-    s.add_argument("--followup-max", type=float, metavar="MONTHS", help="maximum follow-up in months")
-    s.add_argument("--doses-min", type=int, metavar="N", help="minimum number of infusions")
-    s.add_argument("--doses-max", type=int, metavar="N", help="maximum number of infusions")
+    s.add_argument("--followup-min", type=MONTHS, metavar="MONTHS", help="minimum follow-up in months")
+    s.add_argument("--followup-max", type=MONTHS, metavar="MONTHS", help="maximum follow-up in months")
+    s.add_argument("--doses-min", type=DOSES, metavar="N", help="minimum number of infusions")
+    s.add_argument("--doses-max", type=DOSES, metavar="N", help="maximum number of infusions")
     s.add_argument("--subtype", nargs="+", metavar="S", help="subtypes to keep, e.g. RRMS NMOSD")
     s.add_argument("--sex", nargs="+", choices=["F", "M"], help="sexes to keep")
     s.add_argument("--site", nargs="+", metavar="SITE", help="sites (centres) to keep")
-    s.add_argument("--age-min", type=float, metavar="YEARS", help="minimum age at first dose")
-    s.add_argument("--age-max", type=float, metavar="YEARS", help="maximum age at first dose")
+    s.add_argument("--age-min", type=YEARS, metavar="YEARS", help="minimum age at first dose")
+    s.add_argument("--age-max", type=YEARS, metavar="YEARS", help="maximum age at first dose")
     s.add_argument(
-        "--igg-threshold", type=float, default=DEFAULT_IGG_THRESHOLD, metavar="G_L",
+        "--igg-threshold", type=GRAMS, default=DEFAULT_IGG_THRESHOLD, metavar="G_L",
         help=f"IgG below this (g/L) counts as low (default {DEFAULT_IGG_THRESHOLD})",
     )
     s.set_defaults(run=cmd_summary)
@@ -196,6 +237,11 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--from", dest="source", nargs="+", required=True, metavar="FILES_OR_FOLDER")
     i.add_argument("--to", required=True, metavar="DIR", help="datasets folder holding the versions")
     i.add_argument("--user", default="command line", help="who imports (recorded with the version)")
+    i.add_argument(
+        "--max-mb", type=MEGABYTES, default=default_max_mb(), metavar="MB",
+        help="size limit per file and per expanded zip, as in the app (default: RCE_MAX_UPLOAD_MB or "
+        f"{DEFAULT_MAX_MB})",
+    )
     i.add_argument("--mapping", metavar="MAPPING.toml",
                    help="read the study's own files (wide sheets, REDCap, SPSS, Stata) through this "
                    "mapping (docs/mapping.md)")
@@ -254,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except FilterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         return 0
 

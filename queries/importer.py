@@ -30,6 +30,7 @@ import time
 import uuid
 import weakref
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -135,6 +136,15 @@ def _mb(size: float) -> str:
     return f"{size / 1024 / 1024:.1f}" if size < 10 * 1024 * 1024 else f"{size / 1024 / 1024:.0f}"
 
 
+def default_max_mb() -> float:
+    """The size limit in MB: RCE_MAX_UPLOAD_MB when it is a positive finite number, else 200."""
+    try:
+        value = float(os.environ.get("RCE_MAX_UPLOAD_MB", DEFAULT_MAX_MB))
+    except ValueError:
+        return DEFAULT_MAX_MB
+    return value if math.isfinite(value) and value > 0 else DEFAULT_MAX_MB
+
+
 def check_size(name: str, size: int, max_mb: float) -> None:
     """Refuse a file (or expanded content) over the size limit."""
     if size > max_mb * 1024 * 1024:
@@ -148,19 +158,21 @@ def _line_of(raw: bytes, offset: int) -> int:
     return raw.count(b"\n", 0, offset) + 1
 
 
-def decode_text(raw: bytes, name: str, notes: list[str]) -> str:
-    """The file as text in one encoding: UTF-8 (with or without BOM), UTF-16 with a BOM, or else
-    Windows-1252 (with a note). A file mixing UTF-8 and another encoding is refused."""
+def _encoding(raw: bytes, name: str, notes: list[str]) -> str:
+    """The one encoding the whole file is in: UTF-8 (with or without BOM), UTF-16 with a BOM, or
+    else Windows-1252 (with a note). A file mixing UTF-8 and another encoding is refused, naming the
+    first line that is not UTF-8."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            text = raw.decode("utf-16")
+            raw.decode("utf-16")
         except UnicodeDecodeError:
             raise ImportFailed(f"{name}: starts as UTF-16 but is not valid UTF-16; save it again as "
                                "UTF-8 and import it again") from None
         notes.append(f"{name}: read as UTF-16")
-        return text
+        return "utf-16"
     try:
-        return raw.decode("utf-8-sig")
+        raw.decode("utf-8-sig")  # checked, not kept: the text is decoded line by line later
+        return "utf-8-sig"
     except UnicodeDecodeError as exc:
         bad = _line_of(raw, exc.start)
     utf8 = UTF8_MULTIBYTE.search(raw)
@@ -171,14 +183,34 @@ def decode_text(raw: bytes, name: str, notes: list[str]) -> str:
             "(in Excel: 'CSV UTF-8') and import it again"
         )
     try:
-        text = raw.decode("cp1252")
+        raw.decode("cp1252")
     except UnicodeDecodeError as exc:
         raise ImportFailed(
             f"{name}: line {_line_of(raw, exc.start)} holds a byte (0x{raw[exc.start]:02X}) that is "
             "neither UTF-8 nor Windows-1252 text; save the file again as UTF-8 and import it again"
         ) from None
     notes.append(f"{name}: not UTF-8; read as Windows-1252 (cp1252)")
-    return text
+    return "cp1252"
+
+
+def decode_text(raw: bytes, name: str, notes: list[str]) -> str:
+    """The file as text in one encoding (see _encoding); ImportFailed for mixed encodings."""
+    return raw.decode(_encoding(raw, name, notes))
+
+
+def _lines(raw: bytes, encoding: str) -> Iterator[str]:
+    """The file's lines, decoded one at a time from the bytes (never the whole text at once)."""
+    if encoding == "utf-16":
+        yield from io.StringIO(raw.decode(encoding), newline="")
+        return
+    view = memoryview(raw)
+    start = 3 if encoding == "utf-8-sig" and raw.startswith(b"\xef\xbb\xbf") else 0
+    newline = b"\n" if b"\n" in raw or b"\r" not in raw else b"\r"  # old Mac files end lines with CR
+    while start < len(raw):
+        end = raw.find(newline, start)
+        end = len(raw) if end < 0 else end + 1
+        yield str(view[start:end], "utf-8" if encoding == "utf-8-sig" else encoding)
+        start = end
 
 
 def _check_header_bytes(raw: bytes, name: str) -> None:
@@ -198,13 +230,12 @@ def read_csv_cells(raw: bytes, name: str, notes: list[str]) -> tuple[pd.DataFram
     """All cells as text, indexed by file line number; returns the frame and whether decimals are
     written with commas (the delimiter is ';'). Enforces the column, cell and line limits."""
     _check_header_bytes(raw, name)
-    text = decode_text(raw, name, notes)
-    first_end = text.find("\n")
-    header = text[: first_end if first_end >= 0 else len(text)]
+    encoding = _encoding(raw, name, notes)
+    header = next(_lines(raw, encoding), "")
     delimiter = max([",", ";", "\t"], key=header.count) if header.strip() else ","
     if delimiter != ",":
         notes.append(f"{name}: columns separated by {'tab' if delimiter == chr(9) else repr(delimiter)}")
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(_lines(raw, encoding), delimiter=delimiter)
     rows: list[list[str]] = []
     starts: list[int] = []
     line = 1

@@ -1,5 +1,7 @@
 """Validation: every kind of contract violation is reported with its table and column; valid data passes."""
 
+from pathlib import Path
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -141,3 +143,55 @@ def test_validate_exit_codes(tmp_path, capsys):
     assert main(["validate", "--data", str(warn)]) == 0
     assert main(["validate", "--data", str(tmp_path / "missing")]) == 1
     assert "no such dataset folder" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("table", "changes", "column", "rule"),
+    [
+        ("patients", {"last_followup_date": D(9999, 12, 31)}, "last_followup_date", "between 1900-01-01"),
+        ("patients", {"first_dose_date": D(1800, 1, 1)}, "first_dose_date", "between 1900-01-01"),
+        ("patients", {"first_dose_date": D(1989, 6, 1)}, "first_dose_date", "after 1990-01-01"),
+        ("relapses", {"onset_date": D(2999, 1, 1)}, "onset_date", "between 1900-01-01"),
+        ("engagement", {"contact_date": D(1899, 12, 31)}, "contact_date", "between 1900-01-01"),
+        ("labs", {"value": float("nan")}, "value", "finite number"),
+        ("labs", {"value": float("inf")}, "value", "finite number"),
+        ("infusions", {"dose_mg": float("inf")}, "dose_mg", "finite number"),
+        ("patients", {"disease_duration_years": float("-inf")}, "disease_duration_years", "finite number"),
+        ("patients", {"age_at_first_dose": float("nan")}, "age_at_first_dose", "finite number"),
+    ],
+)
+def test_implausible_dates_and_non_finite_numbers_are_errors(tmp_path, table, changes, column, rule):
+    problems = broken(tmp_path, table, **changes)
+
+    found = [p for p in problems if (p.table, p.column) == (table, column) and rule in p.rule]
+    assert found and found[0].severity == "error" and found[0].examples[0]["row"] == 1
+
+
+def test_a_date_of_today_is_plausible_and_tomorrow_is_not(tmp_path):
+    import datetime as dt
+
+    today = dt.date.today()
+    tables = base()
+    tables["patients"][0] |= {"last_followup_date": today}
+    assert not [p for p in validate(write(tmp_path / "a", **tables)) if "today" in p.rule]
+
+    tables["patients"][0] |= {"last_followup_date": today + dt.timedelta(days=1)}
+    problems = validate(write(tmp_path / "b", **tables))
+
+    assert [p.column for p in problems if f"today ({today})" in p.rule] == ["last_followup_date"]
+
+
+def test_the_demo_dataset_passes_every_v2_rule():
+    demo = Path(__file__).resolve().parent.parent / "data" / "demo"
+
+    assert validate(demo) == []
+
+
+def test_validate_reports_a_9999_date_and_exits_1(tmp_path, capsys):
+    folder = write(tmp_path / "d", **(base() | {"patients": [patient("P1") | {
+        "last_followup_date": D(9999, 12, 31)}, patient("P2", "NMOSD", sex="M")]}))
+
+    assert main(["validate", "--data", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert "last_followup_date: date must lie between 1900-01-01 and today" in out
+    assert "'9999-12-31'" in out

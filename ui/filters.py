@@ -7,6 +7,7 @@ import streamlit as st
 
 from queries import Filters, subtype_order
 from ui import data
+from ui.text import plain
 
 KEYS = ("followup", "doses", "subtype", "sex", "site", "age")
 
@@ -38,22 +39,27 @@ def _url_notices(b: dict) -> list[str]:
     notices = []
     qp = st.query_params
 
+    def clip(values: list[str]) -> str:
+        text = ", ".join(values)
+        return text if len(text) <= 80 else text[:80] + "…"
+
     def numbers(key: str, lo: float, hi: float) -> None:
         values = qp.get_all(key)
         if not values:
             return
         try:
             nums = [float(v) for v in values]
-            ok = len(nums) == 2 and lo <= nums[0] <= nums[1] <= hi
+            # NaN fails every comparison and ±inf is outside any bound, so both are refused here
+            ok = len(nums) == 2 and all(math.isfinite(n) for n in nums) and lo <= nums[0] <= nums[1] <= hi
         except ValueError:
             ok = False
         if not ok:
-            notices.append(f"{key}={'&'.join(values)} (allowed: two numbers from {lo} to {hi})")
+            notices.append(f"{key}={clip(values)} (allowed: two numbers from {lo} to {hi})")
 
     def choices(key: str, options: list[str]) -> None:
         bad = [v for v in qp.get_all(key) if v not in options]
         if bad:
-            notices.append(f"{key}={', '.join(bad)} (allowed: {', '.join(options) or 'none'})")
+            notices.append(f"{key}={clip(bad)} (allowed: {', '.join(options) or 'none'})")
 
     numbers("followup", *b["followup"])
     numbers("doses", *b["doses"])
@@ -103,7 +109,8 @@ def sidebar() -> Filters:
             )
         st.button("Reset filters", key="reset", on_click=_reset, args=(b,), icon=":material/restart_alt:")
     for notice in notices:
-        st.toast(f"Ignored a filter value from the link: {notice}", icon="⚠️")
+        # the link's text is anyone's: shown literally, never as Markdown (links, images)
+        st.toast(f"Ignored a filter value from the link: {plain(notice)}", icon="⚠️")
         st.session_state.setdefault("url_notices", []).append(notice)
 
     def bound(value: tuple, full: tuple) -> tuple:

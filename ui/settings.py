@@ -1,5 +1,6 @@
 """Where the dataset lives and the privacy settings: environment variables, then secrets, then defaults."""
 
+import math
 import os
 from pathlib import Path
 
@@ -52,11 +53,13 @@ def data_location() -> str:
 
 
 def max_upload_mb() -> float:
-    """The import size limit per file in MB (RCE_MAX_UPLOAD_MB or [data] max_upload_mb), 200 by default."""
+    """The import size limit per file in MB (RCE_MAX_UPLOAD_MB or [data] max_upload_mb), 200 by default;
+    a value that is not a positive finite number falls back to 200 (NaN would disable every check)."""
     try:
-        return float(setting("RCE_MAX_UPLOAD_MB", "data", "max_upload_mb", 200))
+        value = float(setting("RCE_MAX_UPLOAD_MB", "data", "max_upload_mb", 200))
     except (TypeError, ValueError):
         return 200.0
+    return value if math.isfinite(value) and value > 0 else 200.0
 
 
 def min_count() -> int:
@@ -65,6 +68,18 @@ def min_count() -> int:
         return max(1, int(setting("RCE_MIN_COUNT", "privacy", "min_count", 5)))
     except (TypeError, ValueError):
         return 5
+
+
+@st.cache_resource(show_spinner=False)
+def clean_staging_at_start() -> list[str]:
+    """Once per server process: remove staging folders (patient data) of imports that were killed
+    or interrupted; a folder still held by a running import, of any user or process, is kept."""
+    from queries.importer import clean_staging
+
+    try:
+        return [str(p) for p in clean_staging(datasets_root())]
+    except OSError:  # a read-only or absent datasets folder has nothing to clean
+        return []
 
 
 def s3_credentials() -> dict | None:
