@@ -763,9 +763,17 @@ def _stats_file(frame: pd.DataFrame, suffix: str, labels: dict, value_labels: di
             pyreadstat.write_dta(
                 frame, path, column_labels=labels, variable_value_labels=value_labels
             )
-        return Path(path).read_bytes()
+        return _fixed_stamp(Path(path).read_bytes())
     finally:
         os.unlink(path)
+
+
+def _fixed_stamp(raw: bytes) -> bytes:
+    """The file with a fixed creation time (SPSS and Stata stamp the time of writing)."""
+    if raw.startswith(b"$FL2"):  # SPSS header: creation date (9 bytes) and time (8) at byte 92
+        return raw[:92] + b"01 Jan 2600:00:00" + raw[109:]
+    fixed = b"<timestamp>\x1101 Jan 2026 00:00</timestamp>"
+    return re.sub(rb"<timestamp>\x11[^<]*</timestamp>", fixed, raw)
 
 
 def stats_files(tables: dict[str, pd.DataFrame], suffix: str) -> tuple[dict[str, bytes], str]:
