@@ -184,6 +184,10 @@ def test_cdw_counts_in_viewer_mode_hide_small_counts_and_what_gives_them_away(mo
     # RRMS CDW-3m: 5 events, 3 PIRA, 2 RAW; 3 and 2 are below k = 5, and the events (5) would give
     # them away from each other, so all three are hidden
     assert rrms[["CDW events", "PIRA", "RAW"]].tolist() == ["hidden", "< 5", "< 5"]
+    # the RAW column adds up to All (7): SPMS's 5 would give RRMS's 2 away, so its row is hidden
+    # too; NMOSD's 0 stays (a zero is not a partner that hides anything)
+    spms = table[(table["Definition"] == "CDW-3m") & (table["Group"] == "SPMS")].iloc[0]
+    assert spms[["CDW events", "PIRA", "RAW"]].tolist() == ["hidden"] * 3
     assert "RTX-" not in json.dumps([spec(at, i) for i in range(len(at.get("plotly_chart")))])
 
 

@@ -200,7 +200,9 @@ def km_figure(
     return fig, table, hidden
 
 
-def _estimate(value: dict | None, at_risk: int) -> str:
+def _estimate(value: dict | None, at_risk: int, evaluable: int) -> str:
+    if not evaluable:
+        return "n/a (none evaluable)"
     if value is None:
         return "— (beyond follow-up)"
     if privacy.viewer() and at_risk < min_count():
@@ -213,9 +215,7 @@ def _estimate(value: dict | None, at_risk: int) -> str:
     return f"{100 * value['s']:.1f} %{ci}"
 
 
-def cdw_counts_table(
-    d: dict, curves: dict[str, list[survival.Curve]], by_subtype: dict
-) -> pd.DataFrame:
+def cdw_counts_table(d: dict, curves: dict[str, list[survival.Curve]]) -> pd.DataFrame:
     """Per definition and group: evaluable, not evaluable, CDW events, PIRA, RAW and S(12), S(24);
     in viewer mode small counts are hidden with the cells that would give them away."""
     rows = []
@@ -223,18 +223,7 @@ def cdw_counts_table(
         risk = {c.group: c.at_risk([12, 24]) for c in curves[key]}
         groups = [g for g in d[key] if g != "logrank_p"]
         counts = {g: d[key][g] for g in groups}
-        hide: dict[str, set[str]] = {g: set() for g in groups}
-        if privacy.viewer():
-            for column in ("evaluable", "not_evaluable", "events", "pira", "raw"):
-                cells = {("All" if g == "all" else g): (counts[g][column], None) for g in groups}
-                for g in privacy.suppress(cells):
-                    hide["all" if g == "All" else g].add(column)
-            for g in groups:
-                # events = PIRA + RAW and the subtype's patients are shown: one hidden hides its row
-                if hide[g] & {"events", "pira", "raw"}:
-                    hide[g] |= {"events", "pira", "raw"}
-                if hide[g] & {"evaluable", "not_evaluable"}:
-                    hide[g] |= {"evaluable", "not_evaluable"}
+        hide = _hidden_counts(counts) if privacy.viewer() else {g: set() for g in groups}
         for g in groups:
             c = counts[g]
             at_risk = risk.get(g) or [sum(r[i] for r in risk.values()) for i in (0, 1)]
@@ -248,14 +237,43 @@ def cdw_counts_table(
                     "PIRA": _cell(c["pira"], "pira" in hide[g]),
                     "RAW": _cell(c["raw"], "raw" in hide[g]),
                     "Free of CDW at 12 months (95 % CI)": _estimate(
-                        c["at_months"]["12"], at_risk[0]
+                        c["at_months"]["12"], at_risk[0], c["evaluable"]
                     ),
                     "Free of CDW at 24 months (95 % CI)": _estimate(
-                        c["at_months"]["24"], at_risk[1]
+                        c["at_months"]["24"], at_risk[1], c["evaluable"]
                     ),
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _hidden_counts(counts: dict[str, dict]) -> dict[str, set[str]]:
+    """The count cells viewer mode hides, per group: small ones, then, until nothing changes, a
+    partner for a lone hidden cell in a column (the groups add up to 'all') and the rest of a row's
+    linked cells (events = PIRA + RAW; evaluable + not evaluable = the subtype's patients, shown)."""
+    columns = ("evaluable", "not_evaluable", "events", "pira", "raw")
+    linked = ({"events", "pira", "raw"}, {"evaluable", "not_evaluable"})
+    hide: dict[str, set[str]] = {g: set() for g in counts}
+    changed = True
+    while changed:
+        changed = False
+        for column in columns:
+            # a cell already hidden counts as small, so that suppress finds it a partner
+            cells = {
+                ("All" if g == "all" else g): (1 if column in hide[g] else c[column], None)
+                for g, c in counts.items()
+            }
+            for name in privacy.suppress(cells):
+                g = "all" if name == "All" else name
+                if column not in hide[g]:
+                    hide[g].add(column)
+                    changed = True
+        for g in counts:
+            for group in linked:
+                if hide[g] & group and not group <= hide[g]:
+                    hide[g] |= group
+                    changed = True
+    return hide
 
 
 def _cell(n: int, hidden: bool) -> str:
@@ -342,8 +360,7 @@ def cdw_section(f: Filters, s: dict) -> None:
                 )
 
     st.subheader("CDW, PIRA and RAW per subtype")
-    by_subtype = s["patients"]["by_subtype"]
-    st.dataframe(cdw_counts_table(d, curves, by_subtype), hide_index=True, key="cdw_counts")
+    st.dataframe(cdw_counts_table(d, curves), hide_index=True, key="cdw_counts")
     st.caption(
         "Evaluable: ≥ 1 follow-up EDSS inside the window. CDW events = PIRA + RAW. "
         + PIRA_DEF
@@ -540,8 +557,9 @@ def models_section(f: Filters, s: dict) -> None:
             help="Events / number of coefficients; below 10 the estimates are unstable.",
         )
         if epv < 10:
+            shown = "Fewer than 10" if privacy.small(cox["events"]) else f"Only {fmt(epv, 1)}"
             st.warning(
-                f"Only {fmt(epv, 1)} events per variable (fewer than 10): the hazard ratios "
+                f"{shown} events per variable (10 or more is the usual minimum): the hazard ratios "
                 "are imprecise and may be biased away from 1; read them as exploratory."
             )
     rows = _ratio_rows(cox, "hr", "Hazard ratio") + _ratio_rows(rate, "rr", "Rate ratio")
