@@ -28,6 +28,7 @@ import itertools
 import math
 import os
 import platform
+import random
 import re
 import signal
 import statistics
@@ -35,7 +36,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,10 +60,17 @@ def filter_links(n: int) -> list[str]:
     return list(itertools.islice(itertools.cycle(links), n))
 
 
+# Age ranges inside the demo's (18–67 years) that narrow it: each run of this script walks them from a
+# random start, so that a "new" filter is one the server's caches have not seen.
+AGE_RANGES = [(lo, hi) for lo in range(19, 41) for hi in range(45, 67)]
+_age_ranges = itertools.islice(itertools.cycle(AGE_RANGES), random.randrange(len(AGE_RANGES)), None)
+
+
 def fresh(query: str) -> str:
-    """The query made new to the server's caches (an unused age range), so a filter change is real."""
-    lo = 18 + int(uuid.uuid4().int % 5)
-    return f"{query}&age={lo}&age=90".lstrip("&")
+    """The query made new to the server's caches (an age range not used before), so that a filter
+    change is real."""
+    lo, hi = next(_age_ranges)
+    return f"{query}&age={lo}&age={hi}".lstrip("&")
 
 
 def nearest_rank(values: list[float], q: float) -> float:
