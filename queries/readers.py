@@ -14,7 +14,6 @@ import math
 import os
 import re
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,13 +128,23 @@ class Redcap:
         if form not in self.rows_of:
             data = self.data
             n = len(data.frame)
-            repeat = (data.values("redcap_repeat_instrument")
-                      if "redcap_repeat_instrument" in data.frame else [None] * n)
+            repeat = (
+                data.values("redcap_repeat_instrument")
+                if "redcap_repeat_instrument" in data.frame
+                else [None] * n
+            )
             columns = [(data.values(c), "___" in c) for c in self.form_columns(form)]
             self.rows_of[form] = [
-                i for i in range(n)
-                if (repeat[i] == form if not blank(repeat[i]) else any(
-                    not blank(v[i]) and not (box and code_text(v[i]) == "0") for v, box in columns))
+                i
+                for i in range(n)
+                if (
+                    repeat[i] == form
+                    if not blank(repeat[i])
+                    else any(
+                        not blank(v[i]) and not (box and code_text(v[i]) == "0")
+                        for v, box in columns
+                    )
+                )
             ]
         return self.rows_of[form]
 
@@ -237,33 +246,16 @@ def _read_file(path: Path, max_mb: float) -> bytes:
 
 
 def _check_size(name: str, size: int, max_mb: float) -> None:
-    check = getattr(importer, "check_size", None)
-    if check is not None:
-        check(name, size, max_mb)
-    elif size > max_mb * 1024 * 1024:
-        raise ImportFailed(f"{name}: {size / 1024 / 1024:.0f} MB is over the {max_mb:g} MB limit")
+    importer.check_size(name, size, max_mb)
 
 
 def _unzip(name: str, raw: bytes, max_mb: float) -> list[tuple[str, bytes]]:
-    unpack = getattr(importer, "unpack", None)
-    if unpack is not None:
-        return unpack([(name, raw)], max_mb)
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as z:
-            inner = []
-            for info in z.infolist():
-                if info.is_dir() or Path(info.filename).name.startswith((".", "__")):
-                    continue
-                _check_size(f"{name}/{info.filename}", info.file_size, max_mb)
-                inner.append((info.filename, z.read(info)))
-            return inner
-    except zipfile.BadZipFile:
-        raise ImportFailed(f"{name}: not a readable zip file") from None
+    return importer.unpack([(name, raw)], max_mb)
 
 
 def _csv_rows(raw: bytes, name: str, notes: list[str]) -> list[list[str]]:
-    decode = getattr(importer, "decode_text", None) or importer._decode
-    text = decode(raw, name, notes)
+    """Every record of a CSV file as text cells, within the importer's column and cell limits."""
+    text = importer.decode_text(raw, name, notes)
     head = [line for line in text.splitlines()[:HEADER_SCAN] if line.strip()]
     counts = {d: max((line.count(d) for line in head), default=0) for d in (",", ";", "\t")}
     delimiter = max(counts, key=counts.get)
@@ -271,21 +263,47 @@ def _csv_rows(raw: bytes, name: str, notes: list[str]) -> list[list[str]]:
         notes.append(
             f"{name}: columns separated by {'tab' if delimiter == chr(9) else repr(delimiter)}"
         )
+    rows = []
     try:
-        return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        for number, row in enumerate(
+            csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1
+        ):
+            if len(row) > importer.MAX_COLUMNS:
+                raise ImportFailed(
+                    f"{name}: row {number} has {len(row):,} cells; at most "
+                    f"{importer.MAX_COLUMNS:,} columns are read"
+                )
+            if any(len(cell) > importer.MAX_CELL_CHARS for cell in row):
+                raise ImportFailed(
+                    f"{name}: row {number} has a cell longer than "
+                    f"{importer.MAX_CELL_CHARS:,} characters; is a quotation mark "
+                    "left open?"
+                )
+            rows.append(row)
     except csv.Error as exc:
-        raise ImportFailed(f"{name}: not a readable CSV file ({exc})") from None
+        raise ImportFailed(
+            f"{name}: not a readable CSV file ({exc}); is a quotation mark left open?"
+        ) from None
+    return rows
 
 
 def _excel(raw: bytes, name: str, notes: list[str]) -> list[Sheet]:
     import openpyxl
 
+    importer._expand(
+        raw, name, DEFAULT_MAX_MB, keep=False
+    )  # an .xlsx is a zip: bound its expansion
     try:
         book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 -- openpyxl raises many kinds for a damaged file
         raise ImportFailed(f"{name}: not a readable Excel file ({type(exc).__name__})") from None
     sheets = []
     for ws in book.worksheets:
+        if ws.max_column and ws.max_column > importer.MAX_COLUMNS:
+            raise ImportFailed(
+                f"{name}{SEP}{ws.title}: {ws.max_column:,} columns; at most "
+                f"{importer.MAX_COLUMNS:,} are read"
+            )
         rows = [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
         if any(not blank(v) for r in rows for v in r):
             sheets.append(_sheet(rows, name, ws.title, notes))
