@@ -14,6 +14,7 @@ import math
 import os
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -290,9 +291,8 @@ def _csv_rows(raw: bytes, name: str, notes: list[str]) -> list[list[str]]:
 def _excel(raw: bytes, name: str, notes: list[str]) -> list[Sheet]:
     import openpyxl
 
-    importer._expand(
-        raw, name, DEFAULT_MAX_MB, keep=False
-    )  # an .xlsx is a zip: bound its expansion
+    if zipfile.is_zipfile(io.BytesIO(raw)):  # an .xlsx is a zip: bound what it expands to
+        importer._expand(raw, name, DEFAULT_MAX_MB, keep=False)
     try:
         book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 -- openpyxl raises many kinds for a damaged file
