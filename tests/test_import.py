@@ -1,14 +1,15 @@
 """Import: every kind of awkward upload, all-or-nothing activation, versions and rollback."""
 
+import io
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from queries import Dataset, Filters, summary
-from queries import importer
+from queries import Dataset, Filters, importer, summary
 from queries.importer import ImportFailed, activate, active, import_files, versions
+from queries.validate import problems_frame, report
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 REQUIRED = ("patients", "infusions", "relapses", "edss", "adverse_events")
@@ -192,3 +193,82 @@ def test_the_command_line_imports_and_refuses(tmp_path, capsys):
     (src / "patients.csv").write_text("patient_id,subtype\nP1,RRMS\n")
     assert main(["import", "--from", str(src), "--to", str(tmp_path / "sets")]) == 1
     assert "required column 'sex' is missing" in capsys.readouterr().out
+
+
+# the import interfaces other readers (the mapped import) build on
+
+def frame(rows: list[dict], first_line: int = 2) -> pd.DataFrame:
+    df = pd.DataFrame(rows, dtype=object)
+    df.index = range(first_line, first_line + len(df))
+    return df
+
+
+def demo_sources(**replace: list[importer.Source]) -> list[importer.Source]:
+    """Every required demo table as one Source of text cells, some tables replaced."""
+    sources = []
+    for table in REQUIRED:
+        if table in replace:
+            sources += replace[table]
+            continue
+        df = pd.read_parquet(DEMO / f"{table}.parquet").astype(str).replace({"None": "", "nan": ""})
+        df.index = range(2, len(df) + 2)
+        sources.append(importer.Source(f"{table}.csv", table, df, 2))
+    return sources
+
+
+def test_several_sources_for_one_table_are_concatenated_and_problems_name_the_source_row(tmp_path):
+    edss = pd.read_parquet(DEMO / "edss.parquet").astype(str)
+    first, second = frame(edss.iloc[:100].to_dict("records")), frame(edss.iloc[100:].to_dict("records"), 5)
+    second.iloc[0, second.columns.get_loc("edss")] = "n/a?"
+    second.iloc[1, second.columns.get_loc("edss")] = "11"
+    labels = [f"cohort.xlsx › Visits › row {i}" for i in second.index]
+    sources = demo_sources(edss=[
+        importer.Source("visits.csv", "edss", first, 2),
+        importer.Source("cohort.xlsx [Visits]", "edss", second, 5, row_labels=labels,
+                        column_labels={"edss": "EDSS 12m"}),
+    ])
+
+    staged = importer.stage(sources, tmp_path / "sets", [])
+
+    assert staged.rows["edss"] == len(edss)  # 100 + the rest, in order
+    table = problems_frame(staged.problems)
+    assert table[["file", "row", "source", "value"]].values.tolist() == [
+        ["cohort.xlsx [Visits]", 5, "cohort.xlsx › Visits › row 5 › EDSS 12m", "n/a?"],   # cast
+        ["cohort.xlsx [Visits]", 6, "cohort.xlsx › Visits › row 6 › EDSS 12m", "11.0"],   # 0–10 rule
+    ]
+    assert "cohort.xlsx › Visits › row 5 › EDSS 12m: 'n/a?'" in report(staged.problems)
+    importer.discard(staged)
+    assert not list((tmp_path / "sets").glob(".staging-*"))
+
+
+def test_provenance_is_kept_with_the_version(tmp_path):
+    staged = importer.stage(demo_sources(), tmp_path / "sets", [])
+    provenance = {"files": [{"name": "export.csv", "sha256": "ab" * 32}], "mapping": "edss: EDSS 12m"}
+
+    version = importer.activate_staged(staged, tmp_path / "sets", "lead", provenance=provenance)
+
+    assert versions(tmp_path / "sets")[0]["provenance"] == provenance
+    assert versions(tmp_path / "sets")[0]["id"] == version
+    assert not list((tmp_path / "sets").glob(".staging-*"))
+    assert not (tmp_path / "sets" / "versions" / version / ".owner").exists()
+
+
+def test_unpack_expands_zips_and_keeps_other_files(tmp_path):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("export/patients.csv", "a\n1\n")
+        z.writestr("__MACOSX/._patients.csv", "junk")
+
+    files = importer.unpack([("x.zip", archive.getvalue()), ("edss.csv", b"b\n2\n")], max_mb=1)
+
+    assert files == [("x.zip/export/patients.csv", b"a\n1\n"), ("edss.csv", b"b\n2\n")]
+
+
+def test_read_csv_cells_keeps_text_and_numbers_lines_as_in_the_file():
+    raw = b'id;note;value\n1;"two\nlines";1,5\n\n2;x;3\n'
+
+    df, decimal_comma = importer.read_csv_cells(raw, "a.csv", [])
+
+    assert decimal_comma
+    assert df.index.tolist() == [2, 4, 5]  # the quoted cell spans lines 2-3; line 4 is blank
+    assert df.loc[2].tolist() == ["1", "two\nlines", "1,5"]
