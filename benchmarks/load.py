@@ -36,6 +36,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,6 +106,8 @@ def describe_error(e: object) -> str:
 
 async def concurrent(url: str, visits: list[tuple[str, str]], timeout: float) -> dict:
     """All visits at once; each a new session."""
+    # one thread per session for the page loads (the default pool has only cores + 4)
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(len(visits) + 4))
     runs = await asyncio.gather(*(visit(url, page, query, timeout) for page, query in visits),
                                 return_exceptions=True)
     return stats(runs)

@@ -74,8 +74,9 @@ frontend app
     default_backend workers
 
 backend workers
-    # a new visitor goes to the worker with the fewest open sessions; the cookie keeps them there
-    balance leastconn
+    # new visitors go to the workers in turn (a first request is short, so counting open connections
+    # would send a burst of them to one worker); the cookie keeps each visitor on its worker
+    balance roundrobin
     cookie {COOKIE} insert indirect nocache httponly attr SameSite=Lax
     option httpchk GET /_stcore/health
     option redispatch
