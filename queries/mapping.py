@@ -493,7 +493,7 @@ def _values(mapping: Mapping, tmap: TableMap, value: object, problems: list[str]
             if isinstance(target, str) and target.strip().lower() == EXCLUDE:
                 if column == "patient_id":
                     problems.append(f"{at}: exclude is for a value of another column")
-                clean[key.strip().lower()] = EXCLUDE
+                clean[_value_key(key)] = EXCLUDE
                 continue
             if allowed and str(target).lower() not in {a.lower() for a in allowed}:
                 problems.append(
@@ -510,8 +510,14 @@ def _values(mapping: Mapping, tmap: TableMap, value: object, problems: list[str]
             if logical == "boolean" and not isinstance(target, bool):
                 problems.append(f"{at}: {column} is true or false; map to true or false")
                 continue
-            clean[key.strip().lower()] = target
+            clean[_value_key(key)] = target
         tmap.values[column] = clean
+
+
+def _value_key(key: str) -> str:
+    """A value map's key as cells are looked up: trimmed, lower case, "1.0" as "1"."""
+    key = key.strip().lower()
+    return key.split(".")[0] if re.fullmatch(r"[+-]?\d+\.0+", key) else key
 
 
 def _conversions(mapping: Mapping, tmap: TableMap, value: object, problems: list[str]) -> None:
@@ -741,13 +747,15 @@ class _Cells:
         vmap = tmap.values.get(column)
         value = raw
         if vmap is not None:
-            for key in (text.lower(), label.lower() if label else None):
+            shown = label or text
+            whole = text.split(".")[0] if re.fullmatch(r"[+-]?\d+\.0+", text) else None  # "1.0"
+            for key in (text.lower(), whole, label.lower() if label else None):
                 if key is not None and key in vmap:
                     value, label = vmap[key], None
                     break
             if isinstance(value, str) and value == EXCLUDE:
                 self.excluded.setdefault(str(pid), []).append(
-                    f'{table}.{column} = "{label or text}" ({source})'
+                    f'{table}.{column} = "{shown}" ({source})'
                 )
                 return None
         allowed = enumerations().get((table, column))
@@ -1289,6 +1297,17 @@ def read_mapping(path: str | Path) -> Mapping:
     except UnicodeDecodeError:
         raise MappingError([f"{path.name}: not a UTF-8 text file"]) from None
     return load_mapping(text, path.name)
+
+
+def saved_mapping(root: str | Path) -> tuple[str, str] | None:
+    """(name, text) of the mapping kept with the active version, else the newest that has one."""
+    active = (importer.active(Path(root)) or {}).get("version")
+    found = sorted(importer.versions(Path(root)), key=lambda m: m.get("id") != active)
+    for meta in found:
+        provenance = meta.get("provenance") or {}
+        if provenance.get("mapping"):
+            return provenance.get("mapping_name", "mapping.toml"), provenance["mapping"]
+    return None
 
 
 def stage_mapped(applied: Applied, root: Path) -> importer.Staged:

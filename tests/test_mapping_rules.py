@@ -320,3 +320,56 @@ course = "course"
 
     assert applied.ok
     assert applied.tables()["patients"]["last_followup_date"].tolist() == [expected]
+
+
+def test_a_classic_redcap_project_with_a_repeating_instrument_and_coded_choices():
+    export = (
+        "record_id,redcap_repeat_instrument,redcap_repeat_instance,dx,sex,age,edss,first,last,"
+        "dose_date,dose_mg,course,patient_complete,infusion_complete\r\n"
+        "7,,,2,1,40,3,2020-01-01,2021-01-01,,,,2,\r\n"
+        "7,infusion,1,,,,,,,2020-01-01,500,1,,2\r\n"
+        "7,infusion,2,,,,,,,2020-07-01,500.0,2,,2\r\n"
+    )
+    dictionary = (
+        '"Variable / Field Name","Form Name","Section Header","Field Type","Field Label",'
+        '"Choices, Calculations, OR Slider Labels"\r\n'
+        "record_id,patient,,text,ID,\r\n"
+        'dx,patient,,radio,Diagnosis,"1, RRMS | 2, SPMS | 3, NMOSD"\r\n'
+        'sex,patient,,radio,Sex,"1, Female | 2, Male"\r\n'
+        "age,patient,,text,Age,\r\nedss,patient,,text,EDSS,\r\n"
+        "first,patient,,text,First,\r\nlast,patient,,text,Last,\r\n"
+        "dose_date,infusion,,text,Date,\r\ndose_mg,infusion,,text,mg,\r\n"
+        "course,infusion,,text,Course,\r\n"
+    )
+    book = read_source_files([("DATA.csv", export.encode()), ("DICT.csv", dictionary.encode())])
+    mapping = """
+[patients]
+source = "DATA.csv"
+patient_id = "record_id"
+subtype = "dx"
+sex = "sex"
+age_at_first_dose = "age"
+baseline_edss = "edss"
+first_dose_date = "first"
+last_followup_date = "last"
+
+[patients.values.sex]
+"1.0" = "F"
+
+[infusions]
+source = { file = "DATA.csv", instrument = "infusion" }
+patient_id = "record_id"
+dose_date = "dose_date"
+dose_mg = "dose_mg"
+course = "course"
+"""
+
+    applied = apply(load_mapping(mapping), book)
+
+    tables = applied.tables()
+    assert applied.ok, applied.problems
+    # dx code 2 is labelled SPMS in the dictionary; sex code 1 is mapped by "1.0" = "F"
+    assert tables["patients"][["patient_id", "subtype", "sex"]].values.tolist() == [
+        ["7", "SPMS", "F"]]
+    assert tables["infusions"]["dose_date"].tolist() == [D(2020, 1, 1), D(2020, 7, 1)]
+    assert tables["infusions"]["course"].tolist() == [1, 2]

@@ -20,7 +20,7 @@ from examples.make_examples import (
 )
 from queries import summary_json
 from queries.importer import active, active_location, versions
-from queries.mapping import apply, import_mapped, load_mapping
+from queries.mapping import apply, import_mapped, load_mapping, saved_mapping
 from queries.readers import read_source_files
 from queries.suggest import suggest_mapping
 
@@ -182,7 +182,7 @@ def test_redcap_and_spss_suggestions_use_choices_labels_checkboxes_and_other_eve
 
 def test_a_second_export_of_the_same_study_imports_with_the_saved_mapping(demo, imported, tmp_path):
     result, sets = imported["redcap"]
-    mapping = versions(sets)[0]["provenance"]["mapping"]
+    name, mapping = saved_mapping(sets)  # what the Data page offers for the next export
     later = {t: f for t, f in demo.items()}
     later["relapses"] = demo["relapses"].head(20)  # next month's export: a different content
     files, _ = redcap_export(later)
@@ -190,6 +190,7 @@ def test_a_second_export_of_the_same_study_imports_with_the_saved_mapping(demo, 
 
     second = import_mapped(paths, path, sets, "nurse@example.org")
 
+    assert name == "mapping.toml"
     assert second.version not in (None, result.version)
     assert active(sets)["version"] == second.version
     assert len(pd.read_parquet(active_location(sets) / "relapses.parquet")) == 20
