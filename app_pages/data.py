@@ -160,6 +160,9 @@ def _mapping_step(flow: flows.Flow, root) -> None:
     elif flow.origin == "suggested":
         st.info("This mapping was suggested from your column names and values. Check each table and "
                 "the value maps, then preview.")
+    elif flow.origin == "edited":
+        st.info("Your edited mapping is used. Download it (Mapping file tab) to keep a copy; it is also "
+                "saved with the version you import and offered again for the next export.")
     elif flow.origin.startswith("file"):
         st.info(f"The mapping of the uploaded file {plain(flow.mapping_name)} is used.")
     mapping_file = st.file_uploader("Use a mapping file instead (.toml)", type=["toml", "txt"],
@@ -175,6 +178,9 @@ def _mapping_step(flow: flows.Flow, root) -> None:
             flows.run_preview(flow, root)
             st.rerun()
 
+    if flow.origin.startswith("version") and not st.toggle("Check or change the mapping",
+                                                           key=f"map{flow.generation}-open"):
+        return
     parsed = flows.parse(flow.text)
     edited = copy.deepcopy(parsed) if parsed is not None else None
     columns_tab, values_tab, text_tab = st.tabs(["Columns", "Value maps", "Mapping file (TOML)"])
@@ -195,7 +201,7 @@ def _mapping_step(flow: flows.Flow, root) -> None:
     with text_tab:
         st.caption("Everything the form cannot say (derived values, REDCap events, unit conversions, "
                    "date formats): docs/mapping.md. A change here is used when you press Preview.")
-        typed = st.text_area(flow.mapping_name, value=flow.text, height=420,
+        typed = st.text_area("Mapping file", value=flow.text, height=420,
                              key=f"map{flow.generation}-text")
         st.download_button("Download this mapping", flow.text, file_name="mapping.toml",
                            mime="application/toml", key="map_download", on_click="ignore")

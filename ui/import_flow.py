@@ -77,15 +77,18 @@ def contract_shaped(book: Workbook) -> bool:
         return False
     found = set()
     for sheet in book.sheets:
-        if sheet.kind != "table" or sheet.header_row != 1:
+        if sheet.kind != "table":
             return False
         table = importer.table_for(sheet.name or sheet.file) or (
             importer.table_for(sheet.file) if len(book.sheets_of(sheet.file)) == 1 else None
         )
         if table is None:
+            if len(book.sheets_of(sheet.file)) > 1:
+                continue  # a notes or dictionary sheet next to the tables (the template has one)
             return False
         have = {_norm(c) for c in sheet.frame.columns}
-        if not {c.name for c in TABLES[table].columns if c.required} <= have:
+        if sheet.header_row != 1 or not {c.name for c in TABLES[table].columns
+                                         if c.required} <= have:
             return False
         found.add(table)
     return "patients" in found
@@ -208,7 +211,8 @@ def _emit(path: list[str], data: dict, lines: list[str]) -> None:
     parent = path[-1] if path else ""
     arrays = {k: v for k, v in data.items() if isinstance(v, list) and v and
               all(isinstance(x, dict) for x in v)}
-    sections = {k: v for k, v in data.items() if k not in arrays and _is_section(k, v, parent)}
+    sections = {k: v for k, v in data.items() if k not in arrays
+                and (_is_section(k, v, parent) or (not path and isinstance(v, dict)))}
     simple = {k: v for k, v in data.items() if k not in arrays and k not in sections}
     if path and (simple or not (arrays or sections)):
         lines += ["", f"[{'.'.join(_key(p) for p in path)}]"]
