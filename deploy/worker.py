@@ -14,6 +14,7 @@ collection after every script run (runner.postScriptGC), which held the interpre
 import ast
 import gc
 import importlib
+import logging
 import os
 import sys
 import time
@@ -47,16 +48,28 @@ def preimport(root: Path = ROOT) -> tuple[int, list[str]]:
     """Import those modules now; returns how many imported and which could not be."""
     sys.path.insert(0, str(root))
     failed = []
-    for name in imported_modules(root):
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001  (a page shows its own import error, not the start)
-            failed.append(name)
+    # st.cache_data decorators run before Streamlit's runtime exists and say so; the caches
+    # themselves are made on first use, in the runtime's storage
+    import streamlit.runtime.caching.cache_data_api  # noqa: F401  (its logger exists from here on)
+
+    quiet = logging.getLogger("streamlit.runtime.caching.cache_data_api")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        for name in imported_modules(root):
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001  (a page shows its own import error, not the start)
+                failed.append(name)
+    finally:
+        quiet.setLevel(level)
     return len(sys.modules), failed
 
 
-def profile_runs(folder: str) -> None:
-    """RCE_PROFILE=<folder>: write a cProfile of every script run there (to see where a run's time goes)."""
+def instrument_runs(profile_folder: str | None, log_times: bool) -> None:
+    """Diagnostics of script runs, off unless asked for:
+    RCE_PROFILE=<folder> writes a cProfile of every run there; RCE_RUN_TIMES=1 prints each run's page,
+    wall time and the script thread's own CPU time (which other processes' load does not inflate)."""
     import cProfile
     import itertools
 
@@ -65,17 +78,25 @@ def profile_runs(folder: str) -> None:
     counter = itertools.count()
     run_script = script_runner.ScriptRunner._run_script
 
-    def profiled(self, *args, **kwargs):
-        profile = cProfile.Profile()
-        profile.enable()
+    def instrumented(self, rerun_data, *args, **kwargs):
+        profile = cProfile.Profile() if profile_folder else None
+        wall, cpu = time.perf_counter(), time.thread_time()
+        if profile:
+            profile.enable()
         try:
-            return run_script(self, *args, **kwargs)
+            return run_script(self, rerun_data, *args, **kwargs)
         finally:
-            profile.disable()
-            profile.dump_stats(Path(folder) / f"run-{os.getpid()}-{next(counter)}.prof")
+            if profile:
+                profile.disable()
+                profile.dump_stats(Path(profile_folder) / f"run-{os.getpid()}-{next(counter)}.prof")
+            if log_times:
+                print(f"run page={rerun_data.page_name or '-'} "
+                      f"wall_ms={1000 * (time.perf_counter() - wall):.0f} "
+                      f"cpu_ms={1000 * (time.thread_time() - cpu):.0f}", flush=True)
 
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    script_runner.ScriptRunner._run_script = profiled
+    if profile_folder:
+        Path(profile_folder).mkdir(parents=True, exist_ok=True)
+    script_runner.ScriptRunner._run_script = instrumented
 
 
 def main() -> None:
@@ -87,8 +108,8 @@ def main() -> None:
     gc.freeze()
     print(f"worker: {count} modules imported in {time.perf_counter() - start:.1f} s"
           + (f"; not importable: {', '.join(failed)}" if failed else ""), flush=True)
-    if os.environ.get("RCE_PROFILE"):
-        profile_runs(os.environ["RCE_PROFILE"])
+    if os.environ.get("RCE_PROFILE") or os.environ.get("RCE_RUN_TIMES"):
+        instrument_runs(os.environ.get("RCE_PROFILE"), bool(os.environ.get("RCE_RUN_TIMES")))
     from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *sys.argv[1:]]
