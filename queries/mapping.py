@@ -811,6 +811,12 @@ class _Cells:
                 return False
             raise ValueError("is not yes/no (true/false, 1/0)")
         number = parse_number(value)
+        if label is not None:
+            # a coded choice whose label is the number the user sees (REDCap "2, 1.5")
+            try:
+                number = parse_number(label)
+            except ValueError:
+                pass
         if spec.factor is not None:
             number = _scaled(number, spec.factor)
         if logical == "integer":
@@ -920,7 +926,7 @@ def _extract(
     pieces = []
     skipped = 0
     id_spec = tmap.columns.get("patient_id") or groups[0].get("patient_id")
-    for g, group in enumerate(groups):
+    for group in groups:
         specs = {**tmap.columns, **group}
         described = [s.arg for c, s in group.items() if s.how == "column"]
         name = sheet.title + (f" ({', '.join(map(str, described))})" if group and described else "")
@@ -933,7 +939,7 @@ def _extract(
             if tmap.table != "patients" and _all_blank(
                 frame, i, specs, mapping, tmap, lookup, sheet
             ):
-                skipped += tmap.table != "patients" and not tmap.repeat
+                skipped += not tmap.repeat  # an empty group of repeated columns is expected
                 continue
             row = {"_label": where, "_row": i}
             for column, spec in specs.items():

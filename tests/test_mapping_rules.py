@@ -326,7 +326,7 @@ def test_a_classic_redcap_project_with_a_repeating_instrument_and_coded_choices(
     export = (
         "record_id,redcap_repeat_instrument,redcap_repeat_instance,dx,sex,age,edss,first,last,"
         "dose_date,dose_mg,course,patient_complete,infusion_complete\r\n"
-        "7,,,2,1,40,3,2020-01-01,2021-01-01,,,,2,\r\n"
+        "7,,,2,1,40,7,2020-01-01,2021-01-01,,,,2,\r\n"
         "7,infusion,1,,,,,,,2020-01-01,500,1,,2\r\n"
         "7,infusion,2,,,,,,,2020-07-01,500.0,2,,2\r\n"
     )
@@ -336,7 +336,7 @@ def test_a_classic_redcap_project_with_a_repeating_instrument_and_coded_choices(
         "record_id,patient,,text,ID,\r\n"
         'dx,patient,,radio,Diagnosis,"1, RRMS | 2, SPMS | 3, NMOSD"\r\n'
         'sex,patient,,radio,Sex,"1, Female | 2, Male"\r\n'
-        "age,patient,,text,Age,\r\nedss,patient,,text,EDSS,\r\n"
+        'age,patient,,text,Age,\r\nedss,patient,,dropdown,EDSS,"6, 2.5 | 7, 3.0 | 8, 3.5"\r\n'
         "first,patient,,text,First,\r\nlast,patient,,text,Last,\r\n"
         "dose_date,infusion,,text,Date,\r\ndose_mg,infusion,,text,mg,\r\n"
         "course,infusion,,text,Course,\r\n"
@@ -368,8 +368,11 @@ course = "course"
 
     tables = applied.tables()
     assert applied.ok, applied.problems
-    # dx code 2 is labelled SPMS in the dictionary; sex code 1 is mapped by "1.0" = "F"
+    # dx code 2 is labelled SPMS in the dictionary; sex code 1 is mapped by "1.0" = "F";
+    # EDSS code 7 is the choice labelled 3.0
     assert tables["patients"][["patient_id", "subtype", "sex"]].values.tolist() == [
-        ["7", "SPMS", "F"]]
+        ["7", "SPMS", "F"]
+    ]
+    assert tables["patients"]["baseline_edss"].tolist() == [3.0]
     assert tables["infusions"]["dose_date"].tolist() == [D(2020, 1, 1), D(2020, 7, 1)]
     assert tables["infusions"]["course"].tolist() == [1, 2]
