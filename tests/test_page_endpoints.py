@@ -220,3 +220,28 @@ def test_models_section_is_labelled_exploratory_under_filters(monkeypatch):
     at = section("models_section", DEMO, monkeypatch, subtypes=["RRMS", "SPMS"])
 
     assert "exploratory" in at.header[0].value
+
+
+def test_timeline_marks_the_worsening_its_confirmations_and_the_relapses(tmp_path, monkeypatch):
+    # baseline 2.0; 3.0 on days 100, 200 and 300 (worsening at 100, confirmed over 3 months by
+    # day 200 and over 6 months by day 300); a relapse on day 150, inside [100 − 90, 200]: RAW
+    edss = [
+        {"patient_id": "A", "assessment_date": day(d), "edss": 3.0} for d in (100, 200, 300)
+    ]
+    folder = write(
+        tmp_path / "one",
+        patients=[patient("A", edss=2.0, first=FIRST, last=D(2021, 1, 1))],
+        edss=edss,
+        relapses=[{"patient_id": "A", "onset_date": day(150)}],
+    )
+
+    at = section("cdw_section", folder, monkeypatch)
+
+    timeline = spec(at, 2)
+    marks = {t["name"]: plotly_values(t["x"]) for t in timeline["data"] if t.get("name")}
+    month = 30.4375
+    assert marks["Worsening"] == pytest.approx([100 / month])
+    assert marks["Confirmed (3 months)"] == pytest.approx([200 / month])
+    assert marks["Confirmed (6 months)"] == pytest.approx([300 / month])
+    assert marks["Relapse"] == pytest.approx([150 / month])
+    assert "classed RAW" in at.caption[-1].value
