@@ -35,6 +35,7 @@ FROM_KEYS = (
     "birth_date",
     "count_ticked",
     "count_filled",
+    "count_listed",
     "earliest_infusion",
     "months_after_first_dose",
     "last_edss_before_first_dose",
@@ -46,6 +47,8 @@ DERIVED_ONLY = {  # derived values and the contract column each may fill
     "last_edss_before_first_dose": ("patients", "baseline_edss"),
 }
 TICKED = {"1", "yes", "y", "true", "t", "x", "checked", "ticked"}
+NONE_LISTED = {"none", "no", "nil", "0"}  # a list of earlier treatments that is empty
+LIST_SEPARATORS = re.compile(r"[;,/+\n]")
 TRUE = {"true", "t", "yes", "y", "1"}
 FALSE = {"false", "f", "no", "n", "0"}
 STORED_UNITS = {"igg": ("IgG", "g/L"), "platelets": ("platelets", "10^9/L")}
@@ -84,12 +87,14 @@ class Spec:
     factor: float | None = None
     date_format: str | None = None
     missing: list[str] = field(default_factory=list)
+    birth_date: str | None = None  # an age column checked against this date of birth
 
     def source_columns(self) -> list[str]:
         """The source columns this spec reads (not the checkbox group's expansion)."""
-        if self.how in ("column", "birth_date", "count_filled") or (self.how == "count_ticked"):
-            return [self.arg] if isinstance(self.arg, str) else list(self.arg)
-        return []
+        names = [self.birth_date] if self.birth_date else []
+        if self.how in ("column", "birth_date", "count_filled", "count_ticked", "count_listed"):
+            names += [self.arg] if isinstance(self.arg, str) else list(self.arg)
+        return names
 
 
 @dataclass
@@ -425,10 +430,16 @@ def _spec(
             f"{_did_you_mean(key, list(FROM_KEYS + OPTION_KEYS))}"
         )
     how = [k for k in FROM_KEYS if k in value]
+    checked_age = (table, column) == ("patients", "age_at_first_dose") and set(how) == {
+        "column",
+        "birth_date",
+    }
+    if checked_age:  # an age given and a date of birth to check it against
+        how = ["column"]
     if len(how) != 1:
         problems.append(
             f"{where}: {table}.{column} needs exactly one of column, value, birth_date, "
-            "count_ticked, count_filled, earliest_infusion, months_after_first_dose, "
+            "count_ticked, count_filled, count_listed, earliest_infusion, months_after_first_dose, "
             "last_edss_before_first_dose"
         )
         return None
@@ -446,6 +457,8 @@ def _spec(
         problems.append(f'{where}: count_filled is a list of columns, e.g. ["DMT 1", "DMT 2"]')
         return None
     spec = Spec(column, kind, value[kind], line)
+    if checked_age:
+        spec.birth_date = str(value["birth_date"])
     if "event" in value:
         spec.event = [
             str(e)
@@ -961,7 +974,7 @@ def _column_label(spec: Spec) -> str:
         return str(spec.arg)
     if spec.how == "value":
         return f"constant {spec.arg!r}"
-    if spec.how in ("birth_date", "count_ticked"):
+    if spec.how in ("birth_date", "count_ticked", "count_listed"):
         return f"{spec.how.replace('_', ' ')} {spec.arg}"
     if spec.how == "count_filled":
         return "count of " + ", ".join(spec.arg)
@@ -1023,6 +1036,8 @@ def _fill(
     """One contract cell of row i; derived values that need other tables are left for later."""
     if spec.how == "column":
         raw, where = _cell(frame, i, spec, lookup, sheet)
+        if spec.birth_date:
+            row["_dob_check"] = _birth_date(spec.birth_date, spec, tmap, sheet, i, cells, pid)
         return cells.convert(raw, tmap, spec, sheet, spec.arg, where, pid)
     if spec.how == "value":
         constant = Spec(spec.target, "value", spec.arg, spec.line, factor=None)
@@ -1030,17 +1045,15 @@ def _fill(
             spec.arg, tmap, constant, sheet, f"constant in {cells.mapping.name}", sheet.rows[i], pid
         )
     if spec.how == "birth_date":
-        date_spec = Spec(
-            "first_dose_date",
-            "column",
-            spec.arg,
-            spec.line,
-            date_format=spec.date_format,
-            missing=spec.missing,
-        )
-        raw = sheet.values(spec.arg)[i]
-        row["_dob"] = cells.convert(raw, tmap, date_spec, sheet, spec.arg, sheet.rows[i], pid)
+        row["_dob"] = _birth_date(spec.arg, spec, tmap, sheet, i, cells, pid)
         return None
+    if spec.how == "count_listed":
+        missing = set(cells.mapping.missing) | set(tmap.missing) | set(spec.missing)
+        text = sheet.values(spec.arg)[i]
+        if blank(text) or code_text(text).lower() in missing:
+            return None
+        items = [x.strip() for x in LIST_SEPARATORS.split(code_text(text)) if x.strip()]
+        return 0 if len(items) == 1 and items[0].lower() in NONE_LISTED else len(items)
     if spec.how in ("count_ticked", "count_filled"):
         names = (
             spec.arg
@@ -1061,6 +1074,23 @@ def _fill(
         row["_months"] = float(spec.arg)
         return None
     return None  # earliest_infusion, last_edss_before_first_dose: filled once the others are read
+
+
+def _birth_date(
+    column: str, spec: Spec, tmap: TableMap, sheet: Sheet, i: int, cells: _Cells, pid: str | None
+) -> tuple[dt.date, str, object] | None:
+    """A date of birth read from its column, with where it came from (for problems)."""
+    date_spec = Spec(
+        "first_dose_date",
+        "column",
+        column,
+        spec.line,
+        date_format=spec.date_format,
+        missing=spec.missing,
+    )
+    raw = sheet.values(column)[i]
+    born = cells.convert(raw, tmap, date_spec, sheet, column, sheet.rows[i], pid)
+    return None if born is None else (born, f"{sheet.title}{SEP}{sheet.rows[i]}", raw)
 
 
 def apply(mapping: Mapping, book: Workbook) -> Applied:
@@ -1120,10 +1150,10 @@ def _derive(
             pid = row.get("patient_id")
             if "first_dose_date" in specs and specs["first_dose_date"].how == "earliest_infusion":
                 row["first_dose_date"] = min((d for d, _ in doses.get(pid, [])), default=None)
-            if row.get("_dob") is not None and row.get("first_dose_date") is not None:
-                row["age_at_first_dose"] = (
-                    row["first_dose_date"] - row["_dob"]
-                ).days / DAYS_PER_YEAR
+            first = row.get("first_dose_date")
+            if row.get("_dob") is not None and first is not None:
+                row["age_at_first_dose"] = (first - row["_dob"][0]).days / DAYS_PER_YEAR
+            _check_age(row, specs.get("age_at_first_dose"), cells)
     for column, spec in specs.items():
         if spec.how not in ("column", "value"):
             provenance["derived"].append(f"patients.{column}: {_column_label(spec)}")
@@ -1163,6 +1193,31 @@ def _derive(
         _lab_units(mapping.tables["labs"], pieces["labs"], cells, provenance)
     if "prior_treatments" in specs and specs["prior_treatments"].how.startswith("count_"):
         provenance["derived"].append("prior_treatments counted from the listed earlier treatments")
+
+
+def _check_age(row: dict, spec: Spec | None, cells: _Cells) -> None:
+    """An age given beside a date of birth must agree with it (contract v2): within a year, so
+    that an age in completed years and a rounded age both agree."""
+    age, born, first = (
+        row.get("age_at_first_dose"),
+        row.get("_dob_check"),
+        row.get("first_dose_date"),
+    )
+    if spec is None or age is None or born is None or first is None:
+        return
+    exact = (first - born[0]).days / DAYS_PER_YEAR
+    if abs(age - exact) >= 1:
+        cells.problem(
+            "patients",
+            "age_at_first_dose",
+            f"does not agree with the date of birth in {spec.birth_date} ({born[0]}: "
+            f"{exact:.1f} years at the first dose)",
+            row["_label"],
+            f"{born[1]}{SEP}{spec.arg}",
+            row.get("patient_id"),
+            age,
+            born[1].rsplit(SEP, 1)[0],
+        )
 
 
 def _given(tmap: TableMap) -> set[str]:
@@ -1351,7 +1406,7 @@ def problem_lines(problems: list[Problem]) -> list[str]:
                 if x
             )
             value = f' "{ex["value"]}"' if ex.get("value") is not None else ""
-            if p.rule.startswith(("is ", "has ")):
+            if p.rule.startswith(("is ", "has ", "does ")):
                 rule = f"{value} {p.rule}"
             else:
                 rule = f"{value} ({p.table}.{p.column}: {p.rule})" if value else f" {p.rule}"

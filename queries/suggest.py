@@ -201,6 +201,7 @@ class Profile:
     edss_scale: float = 0.0  # share of numbers from 0 to 10 in steps of 0.5
     whole: float = 0.0
     yes_no: float = 0.0
+    listed: float = 0.0  # share of cells holding a list ("IFN; GA")
     distinct: list[str] = field(default_factory=list)  # up to 30 distinct values (labels if any)
     field_type: str = ""  # REDCap field type or validation
 
@@ -280,6 +281,9 @@ def _profile(
     p.whole = whole / numbers if numbers else 0.0
     p.edss_scale = scale / len(values)
     p.yes_no = yes_no / len(values)
+    p.listed = sum(
+        isinstance(v, str) and bool(re.search(r"\w\s*[;,/+]\s*\w", v)) for v in values
+    ) / len(values)
     shown = [labels.get(code_text(v), code_text(v)) for v in values]
     counts = Counter(shown)
     if len(counts) <= 30:
@@ -314,9 +318,14 @@ def _candidates(book: Workbook, missing: set[str]) -> list[Candidate]:
         for instrument in project.instruments:
             columns = [c for c in project.form_columns(instrument) if not c.endswith("_complete")]
             rows = project.form_rows(instrument)
-            event_of = sheet.values("redcap_event_name") if "redcap_event_name" in sheet.frame else None
-            repeat_of = (sheet.values("redcap_repeat_instrument")
-                         if "redcap_repeat_instrument" in sheet.frame else None)
+            event_of = (
+                sheet.values("redcap_event_name") if "redcap_event_name" in sheet.frame else None
+            )
+            repeat_of = (
+                sheet.values("redcap_repeat_instrument")
+                if "redcap_repeat_instrument" in sheet.frame
+                else None
+            )
             events = Counter(event_of[i] for i in rows) if event_of else Counter()
             repeating = repeat_of is not None and any(repeat_of[i] == instrument for i in rows)
             event = events.most_common(1)[0][0] if events and not repeating else None
@@ -517,6 +526,13 @@ def _table_block(
             name, _ = chosen[column.name]
             profile = candidate.profiles[name]
             why = f"  # {profile.label}" if profile.label and profile.label != name else ""
+            born = _birth_column(candidate) if column.name == "age_at_first_dose" else None
+            if born:  # the contract wants an age that agrees with the date of birth: check it
+                lines.append(
+                    f"age_at_first_dose = {{ column = {_q(name)}, birth_date = {_q(born)} }}"
+                    "   # checked against the date of birth"
+                )
+                continue
             lines.append(f"{column.name} = {_q(name)}{why}")
             maps += _value_map(table, column.name, profile)
             continue
@@ -542,10 +558,9 @@ def _derived(
     profiles = candidate.profiles
     if table != "patients":
         return None
-    if column == "age_at_first_dose":
-        for name, p in profiles.items():
-            if p.dates > 0.8 and re.search(r"birth|dob", _norm(f"{name} {p.label}")):
-                return f"age_at_first_dose = {{ birth_date = {_q(name)} }}   # from the birth date"
+    if column == "age_at_first_dose" and _birth_column(candidate):
+        born = _q(_birth_column(candidate))
+        return f"age_at_first_dose = {{ birth_date = {born} }}   # from the date of birth"
     if column == "prior_treatments":
         stems = Counter(n.split("___")[0] for n in profiles if "___" in n)
         for stem in stems:
@@ -558,6 +573,11 @@ def _derived(
                 return (
                     f"prior_treatments = {{ count_ticked = {_q(stem)} }}   # ticked boxes counted"
                 )
+        for name, p in profiles.items():
+            if p.listed > 0.2 and re.search(
+                r"prior|previous|earlier|dmt", _norm(f"{name} {p.label}")
+            ):
+                return f"prior_treatments = {{ count_listed = {_q(name)} }}   # items counted"
     if column == "first_dose_date":
         return "first_dose_date = { earliest_infusion = true }   # the earliest infusion's date"
     if project is not None:
@@ -571,6 +591,14 @@ def _derived(
                     f"{column} = {{ column = {_q(found[column][0])}, event = {_q(other.event)} }}"
                     "   # kept in another event"
                 )
+    return None
+
+
+def _birth_column(candidate: Candidate) -> str | None:
+    """A column of dates of birth, when the candidate has one."""
+    for name, p in candidate.profiles.items():
+        if p.dates > 0.8 and re.search(r"\bbirth|\bdob\b|born", _norm(f"{name} {p.label}")):
+            return name
     return None
 
 

@@ -376,3 +376,74 @@ course = "course"
     assert tables["patients"]["baseline_edss"].tolist() == [3.0]
     assert tables["infusions"]["dose_date"].tolist() == [D(2020, 1, 1), D(2020, 7, 1)]
     assert tables["infusions"]["course"].tolist() == [1, 2]
+
+
+def test_an_age_given_beside_a_date_of_birth_must_agree_with_it():
+    patients = [
+        [*HEAD, "Born"],
+        ["A", "RRMS", "F", 34, 3, T(2020, 3, 1), T(2021, 1, 1), "15/06/1985"],
+        ["B", "RRMS", "F", 52, 3, T(2020, 3, 1), T(2021, 1, 1), "15/06/1985"],
+    ]
+    mapping = patients_mapping(age_at_first_dose='{ column = "Age", birth_date = "Born" }')
+
+    applied, tables = run(mapping, patients)
+
+    # born 1985-06-15, first dose 2020-03-01: 12678 / 365.25 = 34.7 years; 34 (completed years)
+    # agrees, 52 does not
+    assert tables["patients"]["age_at_first_dose"].tolist() == [34.0, 52.0]
+    [problem] = applied.problems
+    assert problem.examples[0]["source"] == "cohort.xlsx › Patients › row 3 › Age"
+    assert (
+        problem.rule == "does not agree with the date of birth in Born (1985-06-15: 34.7 years "
+        "at the first dose)"
+    )
+
+
+def test_earlier_treatments_listed_in_one_cell_are_counted():
+    patients = [
+        [*HEAD, "Prior DMTs"],
+        ["A", "RRMS", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1), "Interferon; Glatiramer, FTY"],
+        ["B", "RRMS", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1), "none"],
+        ["C", "RRMS", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1), None],
+    ]
+
+    applied, tables = run(
+        patients_mapping(prior_treatments='{ count_listed = "Prior DMTs" }'), patients
+    )
+
+    assert tables["patients"]["prior_treatments"].tolist() == [3, 0, None]
+    assert (
+        "prior_treatments counted from the listed earlier treatments"
+        in (applied.provenance["derived"])
+    )
+
+
+def test_the_suggestion_checks_an_age_against_the_birth_date_and_counts_listed_treatments():
+    from queries.suggest import suggest_mapping
+
+    patients = [
+        [
+            "Patient",
+            "Diagnosis",
+            "Sex",
+            "Age",
+            "Date of birth",
+            "Baseline EDSS",
+            "First dose",
+            "Last visit",
+            "Previous DMTs",
+        ],
+        ["A", "RRMS", "F", 34, "15/06/1985", 3, T(2020, 3, 1), T(2021, 1, 1), "IFN; GA"],
+        ["B", "SPMS", "M", 50, "01/02/1970", 6, T(2020, 3, 1), T(2021, 1, 1), "none"],
+        ["C", "SPMS", "M", 41, "01/02/1979", 6, T(2020, 3, 1), T(2021, 1, 1), "FTY, NTZ, RTX"],
+    ]
+    doses = [["Patient", "Infusion date", "Dose (mg)", "Course"], ["A", T(2020, 3, 1), 500, 1]]
+    book = read_source_files([("clinic.xlsx", xlsx({"Patients": patients, "Infusions": doses}))])
+
+    text = suggest_mapping(book)
+
+    assert 'age_at_first_dose = { column = "Age", birth_date = "Date of birth" }' in text
+    assert 'prior_treatments = { count_listed = "Previous DMTs" }' in text
+    assert load_mapping(text).tables["patients"].columns["age_at_first_dose"].birth_date == (
+        "Date of birth"
+    )
