@@ -10,7 +10,7 @@ import pandas as pd
 
 from analysis import survival
 from analysis.engagement import tertile_outcomes
-from analysis.stats import mean_ci_of
+from analysis.stats import mean_ci_of, proportion, rate
 from analysis.table1 import VARIABLES, Row, table1
 from queries import Dataset, Filters, subtype_order
 
@@ -95,8 +95,23 @@ def lab_values(
     }
 
 
+def group_intervals(ds: Dataset, filters: Filters) -> dict[str, dict]:
+    """Per group ('all' and each subtype): adverse events per 1,000 doses with the exact Poisson
+    95 % CI, and NEDA-3 among evaluable patients with the exact (Clopper–Pearson) 95 % CI; None
+    where undefined (no doses, no evaluable patient)."""
+    groups = ds.run("group_summary", filters)
+    return {
+        "all" if pd.isna(r["subtype"]) else r["subtype"]: {
+            "ae_per_1000_doses": rate(int(r["adverse_events"]), int(r["doses"]), per=1000),
+            "neda3": proportion(int(r["neda"]), int(r["neda_evaluable"])),
+        }
+        for _, r in groups.iterrows()
+    }
+
+
 CALLS: dict[str, Callable] = {
     "table_one": table_one,
+    "group_intervals": group_intervals,
     "km_curves": km_curves,
     "mean_change_ci": mean_change_ci,
     "swimmer": swimmer,

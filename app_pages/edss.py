@@ -5,7 +5,6 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from analysis.stats import proportion
 from ui import data, privacy
 from ui.components import MAX_PATIENTS_DRAWN, chart, fmt, fmt_p, header, patient_lines, sample_note
 from ui.settings import min_count
@@ -225,12 +224,13 @@ if neda is None:
         "does not have."
     )
 else:
+    neda_ci = data.call("group_intervals", filters)
     neda_rows = []
     for g in groups:
         n, evaluable = neda[g]["neda"], neda[g]["evaluable"]
         # shared view: a share whose count or complement is small would tell that count
         hide = viewer and (privacy.small(n) or privacy.small(evaluable - n))
-        p = None if hide else proportion(n, evaluable)
+        p = None if hide else neda_ci[g]["neda3"]
         neda_rows.append({
             "group": label(g), "neda": n, "evaluable": evaluable,
             "pct": p and p["pct"], "ci_low": p and p["ci_low"], "ci_high": p and p["ci_high"],

@@ -5,7 +5,6 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from analysis.stats import rate
 from ui import data, privacy
 from ui.components import MAX_PATIENTS_DRAWN, chart, header, sample_note
 from ui.settings import min_count
@@ -22,6 +21,7 @@ groups = ["All", *order]
 sizes = {"All": summary["patients"]["total"]} | by_subtype
 key_of = {"All": "all"} | {g: g for g in order}
 edss_ci = data.call("mean_change_ci", filters).set_index("group")
+intervals = data.call("group_intervals", filters)
 counts = data.run("group_summary", filters).assign(subtype=lambda d: d["subtype"].fillna("All"))
 counts = counts.set_index("subtype")
 has_mri, has_labs = summary["neda3"] is not None, summary["igg_low"] is not None
@@ -116,8 +116,8 @@ with right:
         e = edss[key]
         ci = None if key not in edss_ci.index or pd.isna(edss_ci.at[key, "ci_low"]) else (
             edss_ci.at[key, "ci_low"], edss_ci.at[key, "ci_high"])
-        events, doses = int(counts.at[g, "adverse_events"]), int(counts.at[g, "doses"])
-        ae = rate(events, doses, per=1000)
+        events = int(counts.at[g, "adverse_events"])
+        ae = intervals[key]["ae_per_1000_doses"]
         hide_arr = arr is None or g in hide["relapses"]
         hide_ae = ae is None or g in hide["events"]
 
