@@ -264,6 +264,10 @@ def _preview_step(flow: flows.Flow, root, who: str) -> None:
                    "dataset shown now is unchanged.")
 
 
+if st.session_state.get("role") != "team":  # navigation leaves this page out for viewers; be sure
+    st.error("Only the study team can import data.")
+    st.stop()
+
 st.title("Data")
 st.caption("Import a study export, check it against the data contract, activate it, or switch back to an "
            "earlier version. Only the team sees this page.")

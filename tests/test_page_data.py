@@ -31,9 +31,9 @@ def two_versions(tmp_path, monkeypatch):
 
 
 def test_the_app_shows_the_active_imported_version(two_versions):
-    root, first, second = two_versions
+    _, first, second = two_versions
 
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=120).run()
 
     assert not at.exception
     assert any("99 of 99 patients selected" in m.value for m in at.markdown)
@@ -44,8 +44,8 @@ def test_the_app_shows_the_active_imported_version(two_versions):
 
 
 def test_the_team_can_switch_back_to_an_earlier_version(two_versions):
-    root, first, second = two_versions
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    root, first, _ = two_versions
+    at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("app_pages/data.py").run()
 
     at.selectbox(key="version_choice").set_value(first).run()
@@ -56,11 +56,13 @@ def test_the_team_can_switch_back_to_an_earlier_version(two_versions):
 
 
 def test_viewers_have_no_data_page():
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=120)
     at.secrets["passwords"] = {"guest": {"hash": hash_password("pw", iterations=1000), "role": "viewer"}}
-    at.session_state["signed_in_user"] = "guest"
-    at.session_state["role"] = "viewer"
     at.run()
+    at.text_input(key="signin_user").input("guest")
+    at.text_input(key="signin_password").input("pw")
+    at.button[0].click().run()
+    assert at.session_state["role"] == "viewer"
 
     with pytest.raises(ValueError, match=r"Could not find a navigation page for .*app_pages/data.py"):
         at.switch_page("app_pages/data.py")
