@@ -83,7 +83,7 @@ def test_the_lab_sample_holds_every_patient_when_they_fit_and_the_first_by_hash_
     few = demo.run("lab_values_sample", test="platelets", max_patients=5)
 
     ids = sorted(everyone["patient_id"].unique())
-    # the sample: the 5 ids with the smallest sha256 (hashlib), as ui.components.sample_patients did
+    # the sample: the 5 ids with the smallest sha256 (hashlib), as the SQL samples of every per-patient chart do
     first = sorted(ids, key=lambda x: hashlib.sha256(x.encode()).hexdigest())[:5]
     assert not everyone["sampled"].any()
     assert sorted(few["patient_id"].unique()) == sorted(first) and few["sampled"].all()

@@ -1,7 +1,6 @@
 """Building blocks every page uses: the selection header, charts with their tables, number formats."""
 
 import datetime as dt
-import hashlib
 import re
 
 import numpy as np
@@ -146,19 +145,6 @@ def sample_note(drawn: int, selected: int) -> str:
         return ""
     return (f"Drawn: a fixed random sample of {drawn:,} of the {selected:,} selected patients "
             "(narrow the filters to draw every patient). ")
-
-
-def sample_patients(frame: pd.DataFrame, limit: int = MAX_PATIENTS_DRAWN) -> tuple[pd.DataFrame, str]:
-    """At most `limit` patients' rows for a per-patient chart, a fixed pseudo-random sample at registry
-    scale (the same patients on every run), and a note saying so ('' when all are drawn)."""
-    ids = pd.Series(frame["patient_id"].unique())
-    if len(ids) <= limit:
-        return frame, ""
-    keys = ids.map(lambda x: hashlib.sha256(str(x).encode()).hexdigest())
-    chosen = set(ids[keys.sort_values().index[:limit]])
-    note = (f"Drawn: a fixed random sample of {limit:,} of the {len(ids):,} selected patients "
-            "(narrow the filters to draw every patient). ")
-    return frame[frame["patient_id"].isin(chosen)], note
 
 
 def patient_lines(
