@@ -422,7 +422,14 @@ def _spec(
     if isinstance(value, str):
         return Spec(column, "column", value, line)
     if not isinstance(value, dict):
-        return Spec(column, "value", value, line)
+        problems.append(
+            f'{where}: write {column} = "<your column>", or {column} = {{ value = … }} for the '
+            "same value on every row"
+        )
+        return None
+    if "value" in value and not isinstance(value["value"], (str, int, float, bool, dt.date)):
+        problems.append(f"{where}: a constant is one value: {column} = {{ value = … }}")
+        return None
     unknown = [k for k in value if k not in FROM_KEYS + OPTION_KEYS]
     for key in unknown:
         problems.append(
@@ -456,7 +463,19 @@ def _spec(
     if kind in ("count_filled",) and not isinstance(value[kind], list):
         problems.append(f'{where}: count_filled is a list of columns, e.g. ["DMT 1", "DMT 2"]')
         return None
-    spec = Spec(column, kind, value[kind], line)
+    arg = value[kind]
+    names = arg if isinstance(arg, list) else [arg]
+    if kind in ("column", "birth_date", "count_ticked", "count_listed", "count_filled") and (
+        not names
+        or not all(isinstance(n, str) for n in names)
+        or (isinstance(arg, list) and kind not in ("count_ticked", "count_filled"))
+    ):
+        problems.append(f'{where}: {kind} names a column of your file, in quotes: {kind} = "…"')
+        return None
+    if checked_age and not isinstance(value["birth_date"], str):
+        problems.append(f'{where}: birth_date names a column of your file: birth_date = "…"')
+        return None
+    spec = Spec(column, kind, arg, line)
     if checked_age:
         spec.birth_date = str(value["birth_date"])
     if "event" in value:
@@ -502,6 +521,9 @@ def _values(mapping: Mapping, tmap: TableMap, value: object, problems: list[str]
         clean: dict[str, object] = {}
         for key, target in pairs.items():
             at = mapping.where(table, "values", column, key)
+            if not isinstance(target, (str, int, float, bool, dt.date)):
+                problems.append(f'{at}: map a value to one value, e.g. "{key}" = "…"')
+                continue
             allowed = enums.get((table, column))
             if isinstance(target, str) and target.strip().lower() == EXCLUDE:
                 if column == "patient_id":

@@ -137,7 +137,7 @@ def test_a_value_map_to_a_value_outside_the_contract_is_refused_with_its_line():
     assert caught.value.problems == [
         (
             'mapping.toml line 19: "RMS" is not a subtype of the data contract (RRMS, SPMS, NMOSD, '
-            'or '
+            "or "
             '"exclude" to leave the patient out) (did you mean "RRMS"?)'
         )
     ]
@@ -251,3 +251,38 @@ def test_a_failed_import_activates_nothing_and_leaves_the_active_version(tmp_pat
         'error: cohort.xlsx › Patients › row 2 › Age: "forty" is not a number'
     ]
     assert not list((tmp_path / "sets").glob(".staging-*"))
+
+
+@pytest.mark.parametrize(
+    "line, replacement",
+    [
+        ('patient_id = "Patient no."', "patient_id = 5"),
+        ('patient_id = "Patient no."', 'patient_id = ["a", "b"]'),
+        ('patient_id = "Patient no."', "patient_id = { column = 5 }"),
+        ('patient_id = "Patient no."', 'patient_id = { count_ticked = [1, "x"] }'),
+        ('patient_id = "Patient no."', 'patient_id = { value = ["x"] }'),
+        ('patient_id = "Patient no."', 'patient_id = { column = "Patient no.", value = 1 }'),
+        ('patient_id = "Patient no."', 'patient_id = { birth_date = "Patient no." }'),
+        ('sex = "Gender (F/M)"', 'sex = { column = "Gender (F/M)", factor = "x" }'),
+        ('sex = "Gender (F/M)"', 'sex = { column = "Gender (F/M)", date_format = "yyyy" }'),
+        ('source = { file = "cohort.xlsx", sheet = "Patients" }', "source = 3"),
+        (
+            'source = { file = "cohort.xlsx", sheet = "Patients" }',
+            'source = { file = "cohort.xlsx", sheet = "Patients", header_row = "3" }',
+        ),
+        (
+            'source = { file = "cohort.xlsx", sheet = "Patients" }',
+            'source = { file = "cohort.xlsx", sheets = "Patients" }',
+        ),
+        ('course = "Course"', 'course = "Course"\n[infusions.values.course]\n"1" = { a = 1 }'),
+        ('course = "Course"', 'course = "Course"\n[infusions.values.course]\n"1" = "one"'),
+        ('course = "Course"', 'course = "Course"\n[[infusions.convert]]\ntest = "IgG"'),
+        ('course = "Course"', 'course = "Course"\n[settings]\ndate_fromat = "dd/mm/yyyy"'),
+    ],
+)
+def test_a_malformed_mapping_line_is_a_mapping_problem_with_its_line(line, replacement):
+    text = MAPPING.replace(line, replacement, 1)
+
+    problems = problems_of(text)
+
+    assert problems and all(p.startswith("mapping.toml line ") for p in problems), problems
