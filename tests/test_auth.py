@@ -158,11 +158,15 @@ def test_a_changed_password_ends_the_sessions_signed_in_with_the_old_one():
     assert not shows_cohort(at)
 
 
-def test_session_state_alone_cannot_sign_anyone_in():
+def test_a_session_opened_by_a_test_follows_the_current_secrets_too():
     at = app(passwords=PASSWORDS)
-    at.session_state["signed_in_user"] = "alice"
+    for key, value in auth.signed_in_state("alice", ALICE).items():
+        at.session_state[key] = value
     at.session_state["role"] = "team"
+    at.run()
+    assert shows_cohort(at) and at.session_state["role"] == "team"
 
+    at.secrets["passwords"] = {"bob": PASSWORDS["bob"]}
     at.run()
 
     assert not shows_cohort(at)
