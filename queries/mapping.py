@@ -4,6 +4,14 @@
 returns one importer `Source` per table (one per group of repeated columns), the problems that point
 at the source cells, and the provenance saved with the dataset version. The format is documented for
 study coordinators in docs/mapping.md.
+
+The Data page's flow (every step raises ImportFailed or MappingError with messages for the user):
+    book = read_source_files([(name, bytes), ...])          # queries.readers
+    text = saved_mapping(root) or suggest_mapping(book)     # queries.suggest; saved = (name, text)
+    applied = apply(load_mapping(text, "mapping.toml"), book)
+    staged = stage_mapped(applied, root)                    # staged.problems, staged.ok
+    applied.tables()                                        # the preview, one frame per table
+    importer.activate_staged(staged, root, user, provenance=applied.provenance)  # or discard(staged)
 """
 
 import datetime as dt
