@@ -18,6 +18,7 @@ from examples.make_examples import (
     wide_workbook,
 )
 from queries import importer
+from queries.contract import TABLES
 from queries.dictionary import template_xlsx
 from tests.apptest import open_page
 from ui import import_flow as flows
@@ -288,3 +289,22 @@ def test_file_names_and_mapping_problems_are_shown_as_text(workbook, root):
     assert "\\*\\*bold\\*\\*" in files and "\\[link\\]" in files and "\\<b\\>" in files
     assert len(at.error) == 1 and '\\*Gender\\*' in at.error[0].value
     assert not at.exception
+
+
+@pytest.mark.parametrize("kind", sorted(BUILDERS))
+def test_the_form_left_as_it_is_changes_nothing_in_the_suggestion(kind, tables, root):
+    files, _ = BUILDERS[kind](tables)
+    flow = flows.start(list(files.items()), root, 200)
+    data = flows.parse(flow.text)
+    edited = flows.parse(flow.text)
+
+    # what the page does with every widget at its initial value
+    for table in (t for t in TABLES if isinstance(edited.get(t), dict)):
+        for column in TABLES[table].columns:
+            kind_, value = flows.choice(edited[table].get(column.name))
+            if kind_ != "advanced":
+                flows.set_column(edited, table, column.name, kind_, value)
+    for table, column in flows.enumerated(edited):
+        flows.set_values(edited, table, column, flows.value_rows(edited, table, column, flow.book))
+
+    assert edited == data

@@ -418,6 +418,8 @@ def set_values(data: dict, table: str, column: str, rows: pd.DataFrame) -> None:
         label = str(row.get("label") or "")
         if target.lower() in (source.lower(), label.lower()) and target != EXCLUDE:
             continue
+        if source.lower() not in spelled and label.lower() in spelled:
+            source = spelled[label.lower()]  # the mapping names this value by its label
         pairs[spelled.get(source.lower(), source)] = target
     values = data.setdefault(table, {}).setdefault("values", {})
     if pairs:
