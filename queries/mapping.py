@@ -11,11 +11,14 @@ The Data page's flow (every step raises ImportFailed or MappingError with messag
     applied = apply(load_mapping(text, "mapping.toml"), book)
     staged = stage_mapped(applied, root)                    # staged.problems, staged.ok
     applied.tables()                                        # the preview, one frame per table
-    importer.activate_staged(staged, root, user, provenance=applied.provenance)  # or discard(staged)
+    applied.unmapped, set_value_map(text, table, column, value, target)   # fix a value map
+    importer.activate_staged(staged, root, user, provenance=applied.provenance)
+    (or importer.discard(staged) when the user leaves)
 """
 
 import datetime as dt
 import difflib
+import json
 import math
 import re
 import shutil
@@ -153,6 +156,8 @@ class Applied:
     notes: list[str]
     provenance: dict
     failed: set[tuple[str, str, str]] = field(default_factory=set)  # (table, column, row label)
+    # (table, column) → source values (labels where the file has them) that need a value map
+    unmapped: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -742,6 +747,7 @@ class _Cells:
         self.excluded: dict[str, list[str]] = {}  # patient -> reasons
         self.notes: list[str] = []
         self.failed: set[tuple[str, str, str]] = set()
+        self.unmapped: dict[tuple[str, str], list[str]] = {}
 
     def problem(
         self,
@@ -809,6 +815,9 @@ class _Cells:
                 if hit:
                     return hit
             shown = f"{text} ({label})" if label else text
+            found = self.unmapped.setdefault((table, column), [])
+            if (label or text) not in found:
+                found.append(label or text)
             self.problem(
                 table,
                 column,
@@ -1156,7 +1165,7 @@ def apply(mapping: Mapping, book: Workbook) -> Applied:
             sources.append(_empty_source(table))
     provenance["notes"] = notes
     problems = list(cells.problems.values())
-    return Applied(sources, problems, notes, provenance, cells.failed)
+    return Applied(sources, problems, notes, provenance, cells.failed, cells.unmapped)
 
 
 def _by_patient(pieces: list[_Piece], column: str) -> dict[str, list[tuple]]:
@@ -1388,6 +1397,29 @@ def read_mapping(path: str | Path) -> Mapping:
     except UnicodeDecodeError:
         raise MappingError([f"{path.name}: not a UTF-8 text file"]) from None
     return load_mapping(text, path.name)
+
+
+def set_value_map(text: str, table: str, column: str, source_value: str, target: object) -> str:
+    """The mapping text with `"source value" = target` under [table.values.column] (added or
+    replaced, comments and the rest kept as written)."""
+    key = json.dumps(str(source_value), ensure_ascii=False)
+    line = f"{key} = {json.dumps(target, ensure_ascii=False, default=str)}"
+    lines = text.splitlines()
+    header = f"[{table}.values.{column}]"
+    start = next((i for i, x in enumerate(lines) if x.split("#")[0].strip() == header), None)
+    if start is None:
+        return text.rstrip("\n") + f"\n\n{header}\n{line}\n"
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines)
+    )
+    wanted = _value_key(str(source_value))
+    for i in range(start + 1, end):
+        written = Lines.KEY.match(lines[i].lstrip("# "))
+        if written and _value_key(_unquote(written.group(1))) == wanted:
+            lines[i] = line
+            return "\n".join(lines) + "\n"
+    lines.insert(start + 1, line)
+    return "\n".join(lines) + "\n"
 
 
 def saved_mapping(root: str | Path) -> tuple[str, str] | None:

@@ -447,3 +447,26 @@ def test_the_suggestion_checks_an_age_against_the_birth_date_and_counts_listed_t
     assert load_mapping(text).tables["patients"].columns["age_at_first_dose"].birth_date == (
         "Date of birth"
     )
+
+
+def test_unmapped_values_are_listed_and_a_value_map_line_can_be_set_in_the_text():
+    from queries.mapping import set_value_map
+
+    patients = [
+        HEAD,
+        ["A", "Relapsing", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1)],
+        ["B", "MOGAD", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1)],
+        ["C", "Relapsing", "F", 40, 3, T(2020, 1, 1), T(2021, 1, 1)],
+    ]
+    text = patients_mapping() + '\n[patients.values.subtype]\n# MOGAD = "?"   # decide\n'
+    applied, _ = run(text, patients)
+
+    fixed = set_value_map(text, "patients", "subtype", "MOGAD", "exclude")
+    fixed = set_value_map(fixed, "patients", "subtype", "Relapsing", "RRMS")
+    again, tables = run(fixed, patients)
+
+    assert applied.unmapped == {("patients", "subtype"): ["Relapsing", "MOGAD"]}
+    assert '"MOGAD" = "exclude"' in fixed and "# MOGAD" not in fixed
+    assert again.ok
+    assert tables["patients"]["subtype"].tolist() == ["RRMS", "RRMS"]
+    assert set_value_map("", "patients", "sex", 1, "F") == '\n\n[patients.values.sex]\n"1" = "F"\n'
