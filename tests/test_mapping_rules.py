@@ -470,3 +470,38 @@ def test_unmapped_values_are_listed_and_a_value_map_line_can_be_set_in_the_text(
     assert again.ok
     assert tables["patients"]["subtype"].tolist() == ["RRMS", "RRMS"]
     assert set_value_map("", "patients", "sex", 1, "F") == '\n\n[patients.values.sex]\n"1" = "F"\n'
+
+
+def test_the_suggestion_dates_visit_columns_without_dates_from_the_first_dose():
+    from queries.suggest import suggest_mapping
+
+    patients = [
+        [*HEAD, "EDSS 6m", "EDSS 12m"],
+        ["A", "RRMS", "F", 40, 3, T(2020, 1, 1), T(2021, 6, 1), 3.5, 4],
+        ["B", "RRMS", "F", 40, 2, T(2020, 1, 1), T(2021, 6, 1), 2, "n/a"],
+    ]
+    book = read_source_files(
+        [
+            (
+                "cohort.xlsx",
+                xlsx(
+                    {
+                        "Patients": patients,
+                        "Doses": [["ID", "Date", "mg", "Course"], ["A", T(2020, 1, 1), 500, 1]],
+                    }
+                ),
+            )
+        ]
+    )
+
+    text = suggest_mapping(book)
+
+    assert "assessment_date = { months_after_first_dose = 6 }" in text
+    assert "assessment_date = { months_after_first_dose = 12 }" in text
+    applied = apply(load_mapping(text), book)
+    # 12 months = 365.25 days, rounded to 365: 2020-01-01 + 365 days = 2020-12-31
+    assert sorted(applied.tables()["edss"]["assessment_date"]) == [
+        D(2020, 7, 2),
+        D(2020, 7, 2),
+        D(2020, 12, 31),
+    ]
