@@ -226,7 +226,8 @@ def _preview_step(flow: flows.Flow, root, who: str) -> None:
     preview = flow.cache.get("preview")
     if preview is None:
         return
-    st.markdown("**3. Preview:** the contract tables as they would be imported")
+    step = 2 if flow.direct else 3
+    st.markdown(f"**{step}. Preview:** the contract tables as they would be imported")
     if preview.notes:
         st.info("\n\n".join(plain(n) for n in preview.notes))
     counts = pd.DataFrame([{"table": t, "rows": preview.rows.get(t)} for t in TABLES

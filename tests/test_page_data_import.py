@@ -308,3 +308,24 @@ def test_the_form_left_as_it_is_changes_nothing_in_the_suggestion(kind, tables, 
         flows.set_values(edited, table, column, flows.value_rows(edited, table, column, flow.book))
 
     assert edited == data
+
+
+def test_the_template_is_activated_through_the_direct_import_with_its_file_hash(root):
+    raw = template_xlsx()
+    flow = flows.start([("template.xlsx", raw)], root, 200)
+    assert flow.direct
+    flow.staged = importer.stage(
+        importer.read_uploads([("template.xlsx", raw)], [], 200), root, [])
+    flow.cache["preview"] = flows.preview_of(flow.staged)
+    at = page_with(flow)
+
+    assert any(m.value.startswith("**2. Preview:**") for m in at.markdown)
+    at.button(key="import_activate").click().run()
+
+    assert not at.exception
+    meta = importer.versions(root)[0]
+    assert importer.active(root)["version"] == meta["id"]
+    # the template's two example rows per table (queries/dictionary.py)
+    assert meta["rows"]["patients"] == 2
+    assert meta["provenance"]["files"] == {"template.xlsx": hashlib.sha256(raw).hexdigest()}
+    assert staging(root) == []

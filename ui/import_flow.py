@@ -8,6 +8,7 @@ session.
 
 import datetime as dt
 import json
+import logging
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from queries.mapping import (
 from queries.readers import SEP, Sheet, Workbook, blank, code_text, read_source_files
 from queries.suggest import suggest_mapping
 
+LOG = logging.getLogger(__name__)
 MAPPING_NAME = "mapping.toml"
 NOT_MAPPED = "— not mapped —"
 CONSTANT = "= a constant value"
@@ -479,6 +481,12 @@ def run_preview(flow: Flow, root: Path) -> None:
         return
     except ImportFailed as exc:
         flow.error = [str(exc)]
+        return
+    except Exception as exc:  # a cell or file no rule foresaw: a message, never a traceback
+        LOG.exception("mapped import preview failed")
+        flow.error = [(f"the files could not be read through this mapping ({type(exc).__name__}); "
+                       "check the mapping's sources and columns, or send the mapping and a sample "
+                       "of the file (without patient data) to the dashboard's maintainers")]
         return
     flow.staged, flow.applied = staged, applied
     flow.cache["preview"] = preview_of(staged)
