@@ -1486,15 +1486,20 @@ def convert(
     work = Path(
         tempfile.mkdtemp(prefix=".convert-", dir=out.parent if out.parent.exists() else None)
     )
+    staged = None
     try:
         staged = stage_mapped(applied, work)
         if not staged.ok:
             return False, staged.problems, staged.notes
         out.mkdir(parents=True, exist_ok=True)
+        for table in TABLES:  # a table of an earlier conversion that this one has not
+            (out / f"{table}.parquet").unlink(missing_ok=True)
         for f in staged.path.glob("*.parquet"):
             shutil.copyfile(f, out / f.name)
         return True, staged.problems, staged.notes
     finally:
+        if staged is not None:
+            importer.discard(staged)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -1514,4 +1519,4 @@ def import_mapped(
         return MappedResult(version, staged.problems, staged.notes, provenance)
     finally:
         if staged.path.exists():
-            shutil.rmtree(staged.path, ignore_errors=True)
+            importer.discard(staged)

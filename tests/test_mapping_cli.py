@@ -119,3 +119,15 @@ def test_suggest_mapping_prints_a_mapping_that_parses_back(tmp_path, capsys):
     assert mapping.tables["patients"].columns["baseline_edss"].arg == "EDSS at start"
     assert mapping.tables["patients"].values["sex"] == {"female": "F"}
     assert mapping.tables["patients"].values["subtype"] == {"relapsing-remitting": "RRMS"}
+
+
+def test_convert_into_an_earlier_dataset_folder_leaves_no_table_of_the_earlier_run(tmp_path):
+    source, mapping = files(tmp_path)
+    (tmp_path / "ds").mkdir()
+    (tmp_path / "ds" / "labs.parquet").write_bytes(b"an earlier conversion's labs")
+
+    code = main(["convert", "--from", source, "--mapping", mapping, "--out", str(tmp_path / "ds")])
+
+    assert code == 0
+    assert not (tmp_path / "ds" / "labs.parquet").exists()
+    assert (tmp_path / "ds" / "patients.parquet").exists()
