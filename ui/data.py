@@ -1,12 +1,14 @@
 """Cached access to the data layer: one Dataset per dataset version, results keyed by filters."""
 
 import hashlib
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from analysis import disability, figures, models
 from analysis import summary as summaries
@@ -45,10 +47,22 @@ def _dataset(location: str, version: str) -> Dataset:
     return Dataset(location, s3=s3_credentials())
 
 
+_this_run = threading.local()
+
+
 def current() -> tuple[str, str]:
-    """The active dataset location and its version key."""
+    """The active dataset location and its version key, read from disk (datasets/active.json, the
+    files' stamps) once per script run: an activation by any process shows on the next run, and one
+    run reads one version throughout."""
+    ctx = get_script_run_ctx()
+    run = getattr(ctx, "parallel_coordinator", None)  # a new object for every script run
+    memo = getattr(_this_run, "memo", None)
+    if run is not None and memo is not None and memo[0] is run:
+        return memo[1]
     location = data_location()
-    return location, signature(location)
+    found = location, signature(location)
+    _this_run.memo = (run, found) if run is not None else None
+    return found
 
 
 def dataset() -> Dataset:
