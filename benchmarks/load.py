@@ -30,10 +30,13 @@ import os
 import platform
 import random
 import re
+import resource
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -119,9 +122,10 @@ async def per_page(url: str, timeout: float) -> list[dict]:
     session = Session(url, timeout)
     await session.open()
     try:
-        await session.run("", "")
+        changed = ""
+        await session.run("", changed)
         for page in PAGES:
-            await session.run(page, "")  # the page's whole-cohort view, as a visitor had it before
+            await session.run(page, changed)  # the page as the visitor had it, with earlier filters
             changed = fresh("subtype=RRMS&subtype=NMOSD")
             first = await session.run(page, changed)
             warm = [await session.run(page, changed) for _ in range(5)]
@@ -137,63 +141,127 @@ async def per_page(url: str, timeout: float) -> list[dict]:
     return rows
 
 
+RUN_LINE = re.compile(r"^run page=(\S+) wall_ms=(\d+) cpu_ms=(\d+)", re.MULTILINE)
+
+
+def server_runs(server: dict | None) -> list[tuple[str, int, int]]:
+    """The (page, wall ms, script CPU ms) of the runs the server logged since the last call
+    (deploy/serve started by this script with RCE_RUN_TIMES=1); [] for a server started elsewhere."""
+    if not server:
+        return []
+    time.sleep(0.5)  # a run's line is written just after its page was sent
+    text = server["log"].read_text(errors="replace")
+    new, server["offset"] = text[server["offset"]:], len(text)
+    return [(page, int(wall), int(cpu)) for page, wall, cpu in RUN_LINE.findall(new)]
+
+
+def server_cpu(server: dict | None) -> float:
+    """CPU seconds used so far by deploy/serve's processes (workers, proxy), from /proc; 0 when this
+    script did not start the server."""
+    if not server:
+        return 0.0
+    root, ticks, total = server["process"].pid, os.sysconf("SC_CLK_TCK"), 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == root or stat.parent.name == str(root):  # ppid, or serve itself
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return total
+
+
+def client_cpu() -> float:
+    """CPU seconds this load generator used so far (it shares the machine with the server)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_summary(runs: list[tuple[str, int, int]], workers: int) -> dict:
+    """Script CPU of a scenario's runs: median per run, and the total spread over the workers."""
+    cpu = [c for _, _, c in runs]
+    return {"runs": len(cpu), "median_ms": statistics.median(cpu) if cpu else math.nan,
+            "per_worker_s": sum(cpu) / 1000 / workers}
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
 def report(args: argparse.Namespace, results: dict) -> str:
     """The RESULTS.md section."""
+    workers = args.workers or len(os.sched_getaffinity(0))
+    load = results.get("load_average", (math.nan,) * 3)
     lines = [
         START,
         "## Many sessions at once (benchmarks/load.py)",
         "",
         (f"Produced by `python benchmarks/load.py {' '.join(args.argv)}` on "
-        f"{dt.date.today().isoformat()} against `{args.url}`"
-        f"{' (started with deploy/serve)' if args.cold_start else ''}. Machine: "
-        f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}. "
-        "Each session loads the page, opens the websocket and runs one page as a browser does; its time "
-        "runs from the first request to the end of the script run (the browser's drawing not included). "
-        "p95 by nearest rank."),
+         f"{dt.date.today().isoformat()} against `{args.url}`"
+         f"{' (started with deploy/serve)' if args.cold_start else ''}. Machine: "
+         f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; load "
+         f"average {load[0]:.1f} when it started (other work on the machine slows every figure). "
+         "Each session loads the page, opens the websocket and runs one page as a browser does; its "
+         "time runs from the first request to the end of the script run (the browser's drawing not "
+         "included). p95 by nearest rank. *Script CPU* is the CPU time of the script's own thread "
+         "in the server (RCE_RUN_TIMES), which other processes' load does not inflate."),
         "",
     ]
     if "pages" in results:
         lines += [
-            ("Script run time per page, one session (budget: warm ≤ 150 ms, first visit after a filter "
-            "change ≤ 300 ms):"),
+            ("Script run time per page, one session (budget: warm ≤ 150 ms, first visit after a "
+             "filter change ≤ 300 ms):"),
             "",
-            "| page | first visit after a filter change | warm (median of 5) | |",
-            "|---|---|---|---|",
+            "| page | first visit after a filter change | warm (median of 5) | script CPU: first, warm | |",
+            "|---|---|---|---|---|",
         ]
         for row in results["pages"]:
             ok = row["ok"] and row["warm"] <= 0.150 and row["filter_change"] <= 0.300
             note = verdict(ok) if row["ok"] else f"error: {row['errors'][:1]}"
+            cpu = (f"{row['cpu_filter_change']} ms, {row['cpu_warm']:.0f} ms"
+                   if "cpu_warm" in row else "n/a")
             lines.append(f"| {row['page']} | {1000 * row['filter_change']:.0f} ms | "
-                         f"{1000 * row['warm']:.0f} ms | {note} |")
+                         f"{1000 * row['warm']:.0f} ms | {cpu} | {note} |")
         lines.append("")
     targets = {"same": 2.0, "filters": 4.0}
     titles = {"same": "the same link (a meeting), filters not cached yet",
               "filters": "different filters each, pages in turn"}
     rows = [k for k in ("same", "filters") if k in results]
     if rows:
-        lines += ["| sessions at once | n | p50 | p95 | max | errors | sessions per worker | target | |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += [("| sessions at once | n | p50 | p95 | max | errors | sessions per worker "
+                  "| script CPU: median run, total per worker | target | |"),
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for key in rows:
             r = results[key]
             ok = r["p95"] <= targets[key] and r["errors"] == 0
+            spread = ", ".join(f"{w}: {n}" for w, n in sorted(r["workers"].items())) or "n/a"
+            c = r.get("cpu") or {}
+            cpu = (f"{c['median_ms']:.0f} ms, {c['per_worker_s']:.2f} s" if c.get("runs")
+                   else "n/a")
             lines.append(
-                f"| {titles[key]} | {r['n']} | {r['p50']:.2f} s | {r['p95']:.2f} s | {r['max']:.2f} s | "
-                f"{r['errors']} | {', '.join(f'{w}: {n}' for w, n in sorted(r['workers'].items())) or 'n/a'} | p95 ≤ {targets[key]:.0f} s, 0 errors | "
-                f"{verdict(ok)} |"
+                f"| {titles[key]} | {r['n']} | {r['p50']:.2f} s | {r['p95']:.2f} s | "
+                f"{r['max']:.2f} s | {r['errors']} | {spread} | {cpu} | "
+                f"p95 ≤ {targets[key]:.0f} s, 0 errors | {verdict(ok)} |"
             )
             for example in r["error_examples"]:
-                lines.append(f"|  error: {example} | | | | | | | | |")
+                lines.append(f"| error: {example} | | | | | | | | | |")
+        lines.append("")
+        for key in rows:
+            c = results[key].get("cpu") or {}
+            if c.get("server_s"):
+                lines.append(
+                    f"- {titles[key]}: in {c['wall_s']:.1f} s of wall time the server's processes "
+                    f"used {c['server_s']:.1f} s of CPU (of which the script threads "
+                    f"{c['per_worker_s'] * workers:.1f} s), this load generator "
+                    f"{c['client_s']:.1f} s, on {os.cpu_count()} cores.")
         lines.append("")
     if "cold" in results:
         c = results["cold"]
         lines += [
-            (f"Cold start: `deploy/serve` healthy after {c['healthy']:.1f} s (workers started, libraries "
-            f"imported, every analysis page run once per worker); then a new visitor's first page in "
-            f"{c['first_page']:.2f} s (target ≤ 3 s: {verdict(c['ok'] and c['first_page'] <= 3)})."),
+            (f"Cold start: `deploy/serve` healthy after {c['healthy']:.1f} s (workers started, "
+             "libraries imported, every analysis page run once per worker); then a new visitor's "
+             f"first page in {c['first_page']:.2f} s (target ≤ 3 s after healthy: "
+             f"{verdict(c['ok'] and c['first_page'] <= 3)})."),
             "",
         ]
     if args.note:
@@ -230,27 +298,44 @@ def main() -> None:
     if not 1 <= args.sessions <= 100:
         parser.error("--sessions: 1 to 100")
 
-    results: dict = {}
+    results: dict = {"load_average": os.getloadavg()}
     server = None
     if args.cold_start:
         args.url = f"http://127.0.0.1:{args.port}"
         server = _start_kept(args)
         results["cold"] = server["cold"]
+    workers = args.workers or len(os.sched_getaffinity(0))
     try:
+        server_runs(server)
         if args.scenario in ("pages", "all"):
             results["pages"] = asyncio.run(per_page(args.url, args.timeout))
-        if args.scenario in ("same", "all"):
-            link = fresh("subtype=RRMS&subtype=SPMS&followup=12&followup=60")
-            results["same"] = asyncio.run(
-                concurrent(args.url, [(args.page, link)] * args.sessions, args.timeout))
-        if args.scenario in ("filters", "all"):
-            visits = [(PAGES[i % len(PAGES)], fresh(q))
-                      for i, q in enumerate(filter_links(args.sessions))]
-            results["filters"] = asyncio.run(concurrent(args.url, visits, args.timeout))
+            runs = server_runs(server)
+            if len(runs) == 1 + 7 * len(PAGES):  # the opening run, then 7 per page in order
+                for i, row in enumerate(results["pages"]):
+                    group = runs[2 + 7 * i: 8 + 7 * i]
+                    row["cpu_filter_change"] = group[0][2]
+                    row["cpu_warm"] = statistics.median(c for _, _, c in group[1:])
+        scenarios = {
+            "same": lambda: [(args.page, link)] * args.sessions,
+            "filters": lambda: [(PAGES[i % len(PAGES)], fresh(q))
+                                for i, q in enumerate(filter_links(args.sessions))],
+        }
+        link = fresh("subtype=RRMS&subtype=SPMS&followup=12&followup=60")
+        for key, visits in scenarios.items():
+            if args.scenario not in (key, "all"):
+                continue
+            before = server_cpu(server), client_cpu(), time.perf_counter()
+            results[key] = asyncio.run(concurrent(args.url, visits(), args.timeout))
+            results[key]["cpu"] = cpu_summary(server_runs(server), workers) | {
+                "server_s": server_cpu(server) - before[0],
+                "client_s": client_cpu() - before[1],
+                "wall_s": time.perf_counter() - before[2],
+            }
     finally:
         if server:
             os.killpg(server["process"].pid, signal.SIGTERM)
             server["process"].wait(timeout=30)
+            shutil.rmtree(server["log"].parent, ignore_errors=True)
     section = report(args, results)
     write(args.out, section)
     print(section)
@@ -261,9 +346,11 @@ def _start_kept(args: argparse.Namespace) -> dict:
     command = [str(ROOT / "deploy" / "serve"), "--port", str(args.port)]
     if args.workers:
         command += ["--workers", str(args.workers)]
+    log = Path(tempfile.mkdtemp(prefix="rce-load-")) / "serve.log"
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True, env=os.environ | {"RCE_RUN_TIMES": "1"})
     try:
         while True:
             if process.poll() is not None or time.perf_counter() - start > 300:
@@ -280,7 +367,7 @@ def _start_kept(args: argparse.Namespace) -> dict:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
         raise
-    return {"process": process,
+    return {"process": process, "log": log, "offset": 0,
             "cold": {"healthy": healthy, "first_page": first.seconds, "ok": first.ok}}
 
 
