@@ -374,9 +374,33 @@ def unpack(files: list[tuple[str, bytes]], max_mb: float) -> list[tuple[str, byt
     return result
 
 
+def check_expansion(raw: bytes, name: str, max_mb: float) -> None:
+    """Refuse a zip-based document (.xlsx) whose parts expand beyond the limit, counted while
+    reading in chunks and never kept."""
+    _expand(raw, name, max_mb, keep=False)
+
+
+def _check_sheet_sizes(raw: bytes, name: str) -> None:
+    """Refuse a sheet wider than MAX_COLUMNS from its declared dimension, before any cell is read."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 -- reported by the reader below with the same words
+        return
+    try:
+        for ws in book.worksheets:
+            if (ws.max_column or 0) > MAX_COLUMNS:
+                raise ImportFailed(f"{name} [{ws.title}]: {ws.max_column:,} columns; at most "
+                                   f"{MAX_COLUMNS:,} are read")
+    finally:
+        book.close()
+
+
 def _read_excel(raw: bytes, name: str, notes: list[str], max_mb: float = DEFAULT_MAX_MB
                 ) -> list[tuple[str, pd.DataFrame]]:
-    _expand(raw, name, max_mb, keep=False)  # an .xlsx is a zip: bound what openpyxl would expand
+    check_expansion(raw, name, max_mb)  # an .xlsx is a zip: bound what openpyxl would expand
+    _check_sheet_sizes(raw, name)
     try:
         sheets = pd.read_excel(io.BytesIO(raw), sheet_name=None, dtype=object, header=None)
     except Exception as exc:  # noqa: BLE001 -- openpyxl raises many kinds for a damaged file

@@ -572,3 +572,22 @@ def test_an_upload_name_with_markdown_is_kept_as_the_file_name(tmp_path):
     read_uploads(files, notes)
 
     assert notes == ["[x](https://evil.example).csv: no contract table of that name; file ignored"]
+
+
+def test_an_excel_sheet_wider_than_the_limit_is_refused_before_its_cells_are_read(tmp_path, sets):
+    book = tmp_path / "export.xlsx"
+    with pd.ExcelWriter(book) as xl:
+        for table, text in TINY.items():
+            pd.read_csv(io.StringIO(text)).to_excel(xl, sheet_name=table, index=False)
+        pd.DataFrame([list(range(6_000))]).to_excel(xl, sheet_name="labs", index=False)
+
+    refused(sets, [book], r"export\.xlsx \[labs\]: 6,000 columns; at most 5,000 are read")
+
+
+def test_an_excel_workbook_that_expands_beyond_the_limit_is_refused(tmp_path, sets):
+    book = tmp_path / "export.xlsx"
+    with pd.ExcelWriter(book) as xl:
+        pd.DataFrame({"patient_id": ["P1"] * 60_000}).to_excel(xl, sheet_name="patients", index=False)
+    assert book.stat().st_size < 500_000
+
+    refused(sets, [book], r"export\.xlsx: expands to .* over the 1 MB limit", max_mb=1)
