@@ -153,6 +153,11 @@ def _mapping_step(flow: flows.Flow, root) -> None:
         st.success(f"These files fit the sources of version {plain(prev['version'])}{same}, imported "
                    f"on {plain(prev['imported_at'])} by {plain(prev['imported_by'])}: its mapping is "
                    "used. Check the preview below and import.")
+        if prev.get("new_columns"):
+            st.warning("These columns were not in that export, so its mapping does not read them; "
+                       "add them in the mapping if they should be imported: " + "; ".join(
+                           f"{plain(where)}: {', '.join(plain(c) for c in cols)}"
+                           for where, cols in prev["new_columns"].items()))
         if st.button("Use a fresh suggestion instead", key="map_suggest"):
             flows.use_suggestion(flow)
             flows.run_preview(flow, root)

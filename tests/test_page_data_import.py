@@ -5,8 +5,10 @@ upload files). Sources are built from the demo cohort by examples/make_examples.
 """
 
 import hashlib
+import io
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -329,3 +331,24 @@ def test_the_template_is_activated_through_the_direct_import_with_its_file_hash(
     assert meta["rows"]["patients"] == 2
     assert meta["provenance"]["files"] == {"template.xlsx": hashlib.sha256(raw).hexdigest()}
     assert staging(root) == []
+
+
+def test_a_next_export_with_an_added_column_is_offered_the_mapping_and_told_of_the_column(
+    workbook, root
+):
+    first = flows.start([("cohort.xlsx", workbook)], root, 200)
+    exclude_mogad(first)
+    flows.run_preview(first, root)
+    version = flows.import_version(first, root, "a")
+    book = openpyxl.load_workbook(io.BytesIO(workbook))
+    sheet = book["Patients"]
+    sheet.cell(row=3, column=sheet.max_column + 1, value="Comment")  # the header is on row 3
+    raw = io.BytesIO()
+    book.save(raw)
+
+    nxt = flows.start([("cohort 2026-12.xlsx", raw.getvalue())], root, 200)
+    flows.run_preview(nxt, root)
+
+    assert nxt.origin == f"version {version}"
+    assert nxt.previous["new_columns"] == {"cohort 2026-12.xlsx › Patients": ["Comment"]}
+    assert nxt.cache["preview"].ok

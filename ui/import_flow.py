@@ -124,8 +124,13 @@ def sheet_columns(book: Workbook) -> list[dict]:
     ]
 
 
-def _shape(sheets: list[dict]) -> list[tuple]:
-    return sorted((str(s.get("sheet")), tuple(s.get("columns", []))) for s in sheets)
+def _covers(new: list[dict], old: list[dict]) -> bool:
+    """Every old sheet is among the new ones (same sheet name) with at least its columns."""
+    return all(
+        any(str(n.get("sheet")) == str(o.get("sheet")) and set(o["columns"]) <= set(n["columns"])
+            for n in new)
+        for o in old
+    )
 
 
 def _renamed(text: str, renames: dict[str, str]) -> str:
@@ -136,39 +141,47 @@ def _renamed(text: str, renames: dict[str, str]) -> str:
 
 
 def previous_mapping(book: Workbook, root: Path) -> dict | None:
-    """The newest earlier version whose mapping fits these files (same file names, or files with the
-    same sheets and columns under new names), with the mapping text adjusted to the new names."""
+    """The newest earlier version whose mapping fits these files: the same file names, or files
+    with the same sheets and (at least) the same columns under new names, with the mapping text
+    adjusted to the new names. Columns the earlier export did not have are listed."""
     now = sheet_columns(book)
     for version in importer.versions(root)[:RECENT_VERSIONS]:
         prov = version.get("provenance") or {}
         if not isinstance(prov.get("mapping"), str):
             continue
         before = prov.get("sheets") or []
-        same_names = set(prov.get("files") or {}) == set(book.files)
         renames: dict[str, str] = {}
-        if not same_names:
-            if not before or _shape(before) != _shape(now):
-                continue
-            for old in {s["file"] for s in before}:
-                shape = _shape([s for s in before if s["file"] == old])
-                new = [f for f in book.files if _shape([s for s in now if s["file"] == f]) == shape]
+        if set(prov.get("files") or {}) != set(book.files):
+            old_files = {s["file"] for s in before}
+            for old in old_files:
+                mine = [s for s in before if s["file"] == old]
+                new = [f for f in book.files if _covers([s for s in now if s["file"] == f], mine)]
                 if len(new) == 1:
                     renames[old] = new[0]
+            if not old_files or len(renames) != len(old_files):
+                continue
         text = _renamed(prov["mapping"], renames)
         name = prov.get("mapping_name") or MAPPING_NAME
         try:
             check(load_mapping(text, name), book)
         except (MappingError, ImportFailed):
             continue
-        same_content = prov.get("files") == book.files
+        known = {(renames.get(s["file"], s["file"]), str(s.get("sheet")), c)
+                 for s in before for c in s["columns"]}
+        added = {}
+        for s in now:
+            extra = [c for c in s["columns"] if (s["file"], str(s.get("sheet")), c) not in known]
+            if extra and before:
+                added[SEP.join(str(x) for x in (s["file"], s["sheet"]) if x)] = extra
         return {
             "version": version["id"],
             "imported_at": version.get("imported_at"),
             "imported_by": version.get("imported_by"),
             "mapping": text,
             "mapping_name": name,
-            "same_files": same_content,
+            "same_files": prov.get("files") == book.files,
             "renamed": renames,
+            "new_columns": added,
         }
     return None
 
