@@ -112,13 +112,15 @@ def _column_form(flow: flows.Flow, edited: dict, table: str) -> None:
             flows.set_column(edited, table, column.name, "none", None)
         else:
             flows.set_column(edited, table, column.name, "column", picked)
-    groups = edited[table].get("repeat")
-    if isinstance(groups, list) and groups:
-        st.caption("Repeated columns: each group below gives one row of the table (change the groups "
-                   "in the mapping file tab).")
-        st.dataframe(pd.DataFrame([{k: v if isinstance(v, str) else flows.toml_value(v)
-                                    for k, v in g.items()} for g in groups if isinstance(g, dict)]),
-                     hide_index=True)
+    groups = flows.repeat_rows(edited, table)
+    if groups is not None:
+        st.caption("Repeated columns: each row below is a group of your columns that gives one row of "
+                   "the table (add a row for a new visit; a rule in { } is explained in docs/mapping.md).")
+        config = {c: st.column_config.SelectboxColumn(
+            c, options=list(dict.fromkeys([*columns, *groups[c].dropna()]))) for c in groups.columns}
+        result = st.data_editor(groups, hide_index=True, num_rows="dynamic", column_config=config,
+                                key=f"map{gen}-{table}-repeat")
+        flows.set_repeat(edited, table, result)
 
 
 def _value_maps(flow: flows.Flow, edited: dict) -> None:

@@ -306,6 +306,8 @@ def test_the_form_left_as_it_is_changes_nothing_in_the_suggestion(kind, tables, 
             kind_, value = flows.choice(edited[table].get(column.name))
             if kind_ != "advanced":
                 flows.set_column(edited, table, column.name, kind_, value)
+        if flows.repeat_rows(edited, table) is not None:
+            flows.set_repeat(edited, table, flows.repeat_rows(edited, table))
     for table, column in flows.enumerated(edited):
         flows.set_values(edited, table, column, flows.value_rows(edited, table, column, flow.book))
 
@@ -352,3 +354,23 @@ def test_a_next_export_with_an_added_column_is_offered_the_mapping_and_told_of_t
     assert nxt.origin == f"version {version}"
     assert nxt.previous["new_columns"] == {"cohort 2026-12.xlsx › Patients": ["Comment"]}
     assert nxt.cache["preview"].ok
+
+
+def test_groups_of_repeated_columns_are_edited_as_rows(workbook, root):
+    flow = flows.start([("cohort.xlsx", workbook)], root, 200)
+    data = flows.parse(flow.text)
+    rows = flows.repeat_rows(data, "edss")
+    assert rows.iloc[0].tolist() == ["EDSS 1 date", "EDSS 1"]
+
+    rows.loc[0, "assessment_date"] = "{ months_after_first_dose = 6 }"  # a visit without its date
+    flows.set_repeat(data, "edss", rows.iloc[:2])
+
+    assert data["edss"]["repeat"] == [
+        {"assessment_date": {"months_after_first_dose": 6}, "edss": "EDSS 1"},
+        {"assessment_date": "EDSS 2 date", "edss": "EDSS 2"},
+    ]
+    flows.use_text(flow, flows.to_toml(data), "edited")
+    exclude_mogad(flow)
+    flows.run_preview(flow, root)
+    assert flow.cache["preview"].ok, flow.error or flow.cache["preview"].problems
+    assert flow.applied.provenance["approximate_dates"][0]["table"] == "edss"

@@ -346,6 +346,42 @@ def set_column(data: dict, table: str, column: str, kind: str, value: object) ->
         section[column] = {"value": value}
 
 
+def _spec_text(spec: object) -> str | None:
+    return None if spec is None else spec if isinstance(spec, str) else toml_value(spec)
+
+
+def repeat_rows(data: dict, table: str) -> pd.DataFrame | None:
+    """The table's groups of repeated columns, one row per group (each gives one row of the
+    table): the source column of each contract column, or its rule as TOML. None without groups."""
+    groups = [g for g in data.get(table, {}).get("repeat", []) if isinstance(g, dict)]
+    if not groups:
+        return None
+    columns = [c.name for c in TABLES[table].columns if any(c.name in g for g in groups)]
+    return pd.DataFrame([{c: _spec_text(g.get(c)) for c in columns} for g in groups],
+                        columns=columns, dtype=object)
+
+
+def set_repeat(data: dict, table: str, rows: pd.DataFrame) -> None:
+    """Write edited groups back; a cell written as { … } is a rule (e.g. months_after_first_dose)."""
+    groups = []
+    for row in rows.to_dict("records"):
+        group: dict[str, object] = {}
+        for column, cell in row.items():
+            if cell is None or blank(cell):
+                continue
+            text = str(cell).strip()
+            try:
+                group[column] = tomllib.loads(f"x = {text}")["x"] if text.startswith("{") else text
+            except tomllib.TOMLDecodeError:
+                group[column] = text  # then reported by the mapping as a column not in the sheet
+        if group:
+            groups.append(group)
+    if groups:
+        data[table]["repeat"] = groups
+    else:
+        data[table].pop("repeat", None)
+
+
 def enumerated(data: dict) -> list[tuple[str, str]]:
     """The (table, column) pairs of the mapping with a fixed set of contract values."""
     return [(t, c) for (t, c) in enumerations() if t in data and value_columns(data, t, c)]
