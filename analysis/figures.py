@@ -23,11 +23,12 @@ def table_one(ds: Dataset, filters: Filters) -> tuple[list[Row], list[str]]:
     return table1(patients, order, available)
 
 
-def km_curves(ds: Dataset, filters: Filters, by_subtype: bool = True) -> list[survival.Curve]:
-    """Kaplan–Meier curves of relapse-free time: one per subtype (contract order) or one pooled."""
+def km_curves(ds: Dataset, filters: Filters) -> dict[str, object]:
+    """Kaplan–Meier curves of relapse-free time: the pooled curve ('pooled') and one per subtype in
+    the contract's order ('by_subtype'), from one read of the patients' times."""
     times = ds.run("relapse_free_time", filters)
     order = subtype_order(times["subtype"].dropna().unique())
-    return survival.curves(times, order if by_subtype else None)
+    return {"pooled": survival.curves(times, None)[0], "by_subtype": survival.curves(times, order)}
 
 
 def mean_change_ci(ds: Dataset, filters: Filters) -> pd.DataFrame:

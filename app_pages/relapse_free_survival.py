@@ -72,7 +72,8 @@ mode = st.radio(
     "Curves", ["By subtype", "Pooled"], key="km_group", horizontal=True, bind="query-params",
     help="One curve per subtype, or one curve for all selected patients together.",
 )
-curves = data.call("km_curves", filters, by_subtype=mode == "By subtype")
+km = data.call("km_curves", filters)
+curves = km["by_subtype"] if mode == "By subtype" else [km["pooled"]]
 shown = [privacy.km_cut(c) for c in curves]
 
 p = rfs["logrank_p"]
@@ -188,8 +189,7 @@ def median_text(median: float | None, ci: tuple[float | None, float | None]) -> 
 
 st.subheader("Estimates per group")
 estimate_rows = []
-by_group = {"all": data.call("km_curves", filters, by_subtype=False)[0]}
-by_group |= {c.group: c for c in data.call("km_curves", filters, by_subtype=True)}
+by_group = {"all": km["pooled"]} | {c.group: c for c in km["by_subtype"]}
 for group, c in by_group.items():
     risk = c.at_risk([6, 12, 24])
     median = rfs[group]["median_months"] if rfs.get(group) else None
