@@ -10,9 +10,12 @@ Rules (k = `min_count()`, 5 unless set; the team sees everything, so every rule 
   Where two variants of this rule disagreed (the virtual-care page hid no partner when every other
   cell was 0; Table 1 hid one all the same), the stricter holds: a partner is always hidden
   (`suppress`).
-- **Whole breakdowns.** Shares drawn per group next to the overall share (tiles, bars of per cent)
-  are hidden all together when any group's count or complement is small (`breakdown_hidden`); this is
-  stricter than complementary suppression and used wherever a chart draws percentages.
+- **Whole breakdowns.** A breakdown shown only as shares per group (the Safety page's low-IgG tiles
+  and MRI activity bars, the virtual-care tertiles) is hidden all together when any group's count or
+  complement is small (`breakdown_hidden`). Stricter than complementary suppression, which tables of
+  counts use (Table 1, the Subtypes table, the published panel, contact counts); both hide every
+  small count and make it underivable from the totals, so a figure shown under both rules on two
+  pages (low IgG per subtype) gives nothing away in combination.
 - **Percentages of hidden counts** are never shown: `pct` gives "< k of N" or "≥ … of N" instead.
 - **Top-coding.** A distribution over 1, 2, 3 … (attacks per patient) pools its tail, from the top
   down, into bins of at least k ("≥ a") (`top_code`).
