@@ -311,7 +311,8 @@ def _special(info: zipfile.ZipInfo) -> str | None:
     return "a symbolic link" if stat.S_ISLNK(mode) else "a special file (device, pipe or socket)"
 
 
-def _expand(raw: bytes, name: str, max_mb: float, keep: bool) -> list[tuple[str, bytes]]:
+def _expand(raw: bytes, name: str, max_mb: float, keep: bool, kind: str = "zip file"
+            ) -> list[tuple[str, bytes]]:
     """The files of a zip, read in chunks; stops as soon as the declared or actual total of all
     members passes the limit. With keep=False only counts (to check an .xlsx before parsing it)."""
     limit = max_mb * 1024 * 1024
@@ -347,8 +348,8 @@ def _expand(raw: bytes, name: str, max_mb: float, keep: bool) -> list[tuple[str,
     except ImportFailed:
         raise
     except Exception as exc:  # noqa: BLE001 -- zipfile, zlib, lzma, bz2 raise many kinds when damaged
-        raise ImportFailed(f"{name}: not a readable zip file ({_reason(exc)}); make the zip again "
-                           "from the original files") from None
+        again = "make the zip again from the original files" if keep else "save it again from Excel"
+        raise ImportFailed(f"{name}: not a readable {kind} ({_reason(exc)}); {again}") from None
     return found
 
 
@@ -377,7 +378,7 @@ def unpack(files: list[tuple[str, bytes]], max_mb: float) -> list[tuple[str, byt
 def check_expansion(raw: bytes, name: str, max_mb: float) -> None:
     """Refuse a zip-based document (.xlsx) whose parts expand beyond the limit, counted while
     reading in chunks and never kept."""
-    _expand(raw, name, max_mb, keep=False)
+    _expand(raw, name, max_mb, keep=False, kind="Excel file")
 
 
 def _check_sheet_sizes(raw: bytes, name: str) -> None:

@@ -402,7 +402,7 @@ def test_a_damaged_excel_file_is_one_clear_message(tmp_path, sets):
     book = tmp_path / "export.xlsx"
     book.write_bytes(b"PK\x03\x04 this is not a workbook")
 
-    refused(sets, [book], r"export\.xlsx: not a readable zip file")
+    refused(sets, [book], r"export\.xlsx: not a readable Excel file \(.*\); save it again from Excel")
 
 
 def test_a_day_that_is_not_in_the_calendar_is_a_cell_error(tmp_path, sets):
