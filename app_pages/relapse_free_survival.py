@@ -43,7 +43,7 @@ def estimate(group: str, months: int, at_risk: int) -> str:
     value = (rfs.get(group) or {}).get("at_months", {}).get(str(months))
     if value is None:
         return "— (beyond follow-up)"
-    if viewer and at_risk < k:
+    if privacy.km_estimate_hidden(at_risk):
         return f"hidden (< {k} at risk)"
     if value["ci_low"] is None or value["ci_high"] is None:
         return f"{100 * value['s']:.1f} % (CI n/a)"

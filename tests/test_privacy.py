@@ -165,6 +165,14 @@ def test_the_team_sees_the_whole_curve(as_team):
     assert privacy.km_cut(c) is c
 
 
+def test_an_estimate_with_fewer_than_k_at_risk_is_hidden_from_viewers(as_viewer):
+    assert [privacy.km_estimate_hidden(n) for n in (0, 4, 5)] == [True, True, False]
+
+
+def test_the_team_sees_every_estimate(as_team):
+    assert not privacy.km_estimate_hidden(1)
+
+
 def test_anonymous_numbers_follow_the_sha256_of_the_id_not_the_id(as_viewer):
     ids = pd.Series(["RTX-002", "RTX-001", "RTX-002"])
 

@@ -19,7 +19,8 @@ Rules (k = `min_count()`, 5 unless set; the team sees everything, so every rule 
 - **Percentages of hidden counts** are never shown: `pct` gives "< k of N" or "≥ … of N" instead.
 - **Top-coding.** A distribution over 1, 2, 3 … (attacks per patient) pools its tail, from the top
   down, into bins of at least k ("≥ a") (`top_code`).
-- **Kaplan–Meier cut.** A curve is drawn only while at least k patients are at risk (`km_cut`).
+- **Kaplan–Meier cut.** A curve is drawn only while at least k patients are at risk (`km_cut`), and
+  an estimate S(t) is shown only with at least k at risk at t (`km_estimate_hidden`).
 - **Anonymous numbering.** Patient IDs become "Patient 1", "Patient 2" … in an order fixed by the
   sha256 of the ID, so no ID, nor its order, shows (`anonymous_ids`).
 
@@ -184,6 +185,12 @@ def km_cut(curve: Curve, k: int | None = None) -> Curve:
         censors=curve.censors[curve.censors["months"] <= limit].reset_index(drop=True),
         cut_at=limit,
     )
+
+
+def km_estimate_hidden(at_risk: int) -> bool:
+    """Whether a Kaplan–Meier estimate S(t) is hidden: fewer than k patients at risk at t (the same
+    rule as `km_cut`, for estimates shown in tables)."""
+    return viewer() and at_risk < min_count()
 
 
 def anonymous_ids(ids: pd.Series, anonymous: bool | None = None) -> pd.Series:
