@@ -116,6 +116,12 @@ def measure(n: int, repeats: int, page_calls: dict) -> dict:
     changed = Filters(**CHANGED)
     result["summary_s"] = median_time(lambda: summary(ds, Filters()), repeats)
     result["summary_filtered_s"] = median_time(lambda: summary(ds, changed), repeats)
+    # where the summary's time goes: its cheap keys, then each costly part on its own (filter change)
+    from analysis.summary import PARTS, base, part
+
+    result["summary_parts_s"] = {"counts and intervals": median_time(lambda: base(ds, changed), repeats)}
+    for key in PARTS:
+        result["summary_parts_s"][key] = median_time(lambda k=key: part(ds, changed, k), repeats)
 
     @st.cache_data(show_spinner=False)
     def cached(kind: str, filters, params: tuple):
@@ -313,6 +319,8 @@ def write(results: list[dict], start_s: float | None, out: Path, repeats: int) -
             f"| summary, no filter | {r['summary_s'] * 1000:.0f} ms | {r['baseline_s'] * 1000:.0f} ms |",
             f"| summary, filter change | {r['summary_filtered_s'] * 1000:.0f} ms | – |",
             f"| ratio project / baseline (summary) | {r['ratio']:.2f} | |",
+            *(f"| summary part on the filter change: {k} | {v * 1000:.0f} ms | |"
+              for k, v in r.get("summary_parts_s", {}).items()),
             f"| peak memory (max RSS) | {r['peak_rss_mib']:.0f} MiB | {r['baseline_rss_mib']:.0f} MiB |",
             "",
             ("Each page's data-layer calls (every `ui.data.call` the page makes), replayed: *cold* computes "
