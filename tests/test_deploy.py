@@ -207,6 +207,35 @@ def test_an_activation_by_another_process_is_shown_by_every_worker(server):
     assert all("99 of 99 patients selected" in line for line in before.values())
 
 
+def test_a_worker_that_dies_is_started_again_and_health_follows(server):
+    worker = next(
+        int(pid.name) for pid in Path("/proc").glob("[0-9]*")
+        if f"--server.port={PORT + 1}".encode() in _cmdline(pid)
+    )
+
+    os.kill(worker, signal.SIGKILL)
+    codes = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (503 in codes and codes[-1] == 200):
+        try:
+            with urllib.request.urlopen(URL + "/_stcore/health", timeout=2) as response:
+                codes.append(response.status)
+        except urllib.error.HTTPError as exc:
+            codes.append(exc.code)
+        time.sleep(0.5)
+    page = asyncio.run(visit(URL, "survival"))
+
+    assert 503 in codes and codes[-1] == 200, codes  # unhealthy while a worker is missing, then back
+    assert page.ok
+
+
+def _cmdline(pid: Path) -> bytes:
+    try:
+        return (pid / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def test_sigterm_stops_the_proxy_and_every_worker(tmp_path):
     process = subprocess.Popen([str(ROOT / "deploy" / "serve"), "--port", "8628", "--workers", "1",
                                 "--no-warm-up"], start_new_session=True, stdout=subprocess.DEVNULL,
