@@ -748,6 +748,9 @@ class _Cells:
         self.notes: list[str] = []
         self.failed: set[tuple[str, str, str]] = set()
         self.unmapped: dict[tuple[str, str], list[str]] = {}
+        self.enums = enumerations()
+        self.types = {(t.name, c.name): c.type for t in TABLES.values() for c in t.columns}
+        self.missing: dict[tuple, set[str]] = {}  # (table, column's own tokens) → "no value" tokens
 
     def problem(
         self,
@@ -787,11 +790,17 @@ class _Cells:
     ) -> object:
         """One cell as the contract's type; None for missing; problems recorded."""
         table, column = tmap.table, spec.target
-        missing = set(self.mapping.missing) | set(tmap.missing) | set(spec.missing)
-        if blank(raw) or code_text(raw).lower() in missing:
+        key = (table, tuple(spec.missing))
+        missing = self.missing.get(key)
+        if missing is None:
+            missing = set(self.mapping.missing) | set(tmap.missing) | set(spec.missing)
+            self.missing[key] = missing
+        if blank(raw):
             return None
         text = code_text(raw)
-        label = sheet.value_labels.get(source_col, {}).get(text)
+        if text.lower() in missing:
+            return None
+        label = sheet.value_labels.get(source_col, {}).get(text) if sheet.value_labels else None
         source = f"{sheet.title}{SEP}{where}{SEP}{source_col}"
         vmap = tmap.values.get(column)
         value = raw
@@ -807,8 +816,8 @@ class _Cells:
                     f'{table}.{column} = "{shown}" ({source})'
                 )
                 return None
-        allowed = enumerations().get((table, column))
-        logical = TABLES[table].column(column).type
+        allowed = self.enums.get((table, column))
+        logical = self.types[(table, column)]
         if allowed:
             for candidate in ([label] if label else []) + [code_text(value)]:
                 hit = next((a for a in allowed if a.lower() == candidate.lower()), None)
