@@ -939,7 +939,13 @@ def parse_date(value: object, fmt: str, excel: bool) -> dt.date:
     try:
         if iso:
             return dt.date(*(int(g) for g in iso.groups()))
-        return dt.datetime.strptime(text, _date_pattern(fmt)).date()
+        pattern = _date_pattern(fmt)
+        separator = re.search(r"%[dmyY]([./\- ])%", pattern)
+        if separator:  # 05.03.2020 and 05-03-2020 read like 05/03/2020 in a dd/mm/yyyy column
+            text = re.sub(r"(?<=\d)[./\-](?=\d)", separator.group(1), text)
+        # a time after the date (05/03/2020 14:30) is not part of it
+        text = re.sub(r"\s+\d{1,2}:\d{2}(:\d{2})?$", "", text)
+        return dt.datetime.strptime(text, pattern).date()
     except ValueError:
         raise ValueError(f"is not a date ({fmt} or YYYY-MM-DD)") from None
 

@@ -271,6 +271,30 @@ def test_a_value_mapped_to_exclude_drops_the_patient_everywhere_and_is_counted()
     assert applied.provenance["excluded"]["count"] == 1
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("05/03/2020", D(2020, 3, 5)),
+        ("5.3.2020", D(2020, 3, 5)),
+        ("05-03-2020", D(2020, 3, 5)),
+        ("05/03/2020 14:30", D(2020, 3, 5)),
+        ("2020-03-05", D(2020, 3, 5)),
+    ],
+)
+def test_day_first_text_dates_with_any_separator_or_a_time(text, expected):
+    from queries.mapping import parse_date
+
+    assert parse_date(text, "dd/mm/yyyy", excel=True) == expected
+
+
+@pytest.mark.parametrize("text", ["31/02/2020", "05/03/20", "13/13/2020", "yesterday"])
+def test_a_text_that_is_no_date_in_the_format_is_refused(text):
+    from queries.mapping import parse_date
+
+    with pytest.raises(ValueError, match="is not a date"):
+        parse_date(text, "dd/mm/yyyy", excel=True)
+
+
 def test_text_dates_follow_the_mapping_format_and_spreadsheet_dates_stay_as_they_are():
     patients = [
         HEAD,
