@@ -274,6 +274,7 @@ def _tokens(value: object) -> list[str]:
 
 def load_mapping(text: str, name: str = "mapping.toml") -> Mapping:
     """Parse a mapping file; MappingError lists every problem with its line number."""
+    text = text.removeprefix("\ufeff")  # saved by Windows Notepad
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
