@@ -87,8 +87,11 @@ def _column_form(flow: flows.Flow, edited: dict, table: str) -> None:
     if chosen != (current or ADVANCED):
         flows.set_source(edited, table, chosen, book)
     columns = flows.source_columns(edited, table, book)
+    groups = flows.repeat_rows(edited, table)
     for column in TABLES[table].columns:
         kind, value = flows.choice(edited[table].get(column.name))
+        if kind == "none" and groups is not None and column.name in groups.columns:
+            continue  # read from each group of repeated columns, in the table below
         options = [flows.NOT_MAPPED, flows.CONSTANT, *columns]
         if kind == "advanced" or (kind == "column" and value not in columns):
             options = [ADVANCED, *options]
@@ -112,7 +115,6 @@ def _column_form(flow: flows.Flow, edited: dict, table: str) -> None:
             flows.set_column(edited, table, column.name, "none", None)
         else:
             flows.set_column(edited, table, column.name, "column", picked)
-    groups = flows.repeat_rows(edited, table)
     if groups is not None:
         st.caption("Repeated columns: each row below is a group of your columns that gives one row of "
                    "the table (add a row for a new visit; a rule in { } is explained in docs/mapping.md).")

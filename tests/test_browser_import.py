@@ -110,9 +110,10 @@ def test_a_wide_workbook_is_mapped_fixed_imported_and_shown(browser, app_url, da
     assert_no_exception(page, "after the upload")
     body = page.inner_text("body")
     assert "This mapping was suggested" in body
-    # the suggestion leaves one diagnosis unmapped (the table naming its cell is a canvas; its
-    # content is checked in tests/test_page_data_import.py): one error, and no import button
+    # the suggestion leaves one diagnosis unmapped: one error naming its cell, and no import button
     assert "1 error(s), 0 warning(s)" in body
+    where = f"cohort.xlsx › Patients › row {3 + PATIENTS + 1} › Diagnosis"
+    assert page.locator('[data-testid^="glide-cell"]', has_text=where).count() == 1  # grid cells
     assert page.get_by_role("button", name="Import as a new version").count() == 0
 
     # fix the value map: MOGAD (listed first, as it is still unmapped) becomes exclude
