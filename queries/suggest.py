@@ -434,7 +434,7 @@ def _key(text: str) -> str:
 def suggest_mapping(book: Workbook) -> str:
     """A mapping file (TOML text) guessed from the uploaded files."""
     missing = _missing_tokens(book)
-    date_format, why = _date_format(book, missing)
+    date_format, why = _date_format(book)
     candidates = _candidates(book, set(missing))
     lines = ["# Suggested mapping: check every line, then import. Format: docs/mapping.md", ""]
     lines += ["[settings]"]
@@ -481,7 +481,7 @@ def _missing_tokens(book: Workbook) -> list[str]:
     return sorted(seen, key=str.lower)
 
 
-def _date_format(book: Workbook, missing: list[str]) -> tuple[str, str]:
+def _date_format(book: Workbook) -> tuple[str, str]:
     first = second = seen = 0
     for sheet in book.sheets:
         for column in sheet.frame.columns:
@@ -536,7 +536,7 @@ def _table_block(
             lines.append(f"{column.name} = {_q(name)}{why}")
             maps += _value_map(table, column.name, profile)
             continue
-        derived = _derived(table, column.name, candidate, project, candidates, chosen)
+        derived = _derived(table, column.name, candidate, project, candidates)
         if derived:
             lines.append(derived)
         elif column.required and not (table == "adverse_events" and column.name == "course"):
@@ -552,7 +552,6 @@ def _derived(
     candidate: Candidate,
     project: Redcap | None,
     candidates: list[Candidate],
-    chosen: dict,
 ) -> str | None:
     """A derived value or a field kept in another REDCap event, when a source suggests one."""
     profiles = candidate.profiles
@@ -706,7 +705,7 @@ def _wide_block(table: str, candidate: Candidate) -> list[str] | None:
         f"patient_id = {_q(patient)}",
     ]
     keys = (values or dates).keys
-    for i, key in enumerate(keys):
+    for key in keys:
         lines += ["", f"[[{table}.repeat]]"]
         if dates is not None and key in dates.keys:
             lines.append(f"{date_col} = {_q(dates.columns[dates.keys.index(key)])}")
