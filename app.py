@@ -6,6 +6,7 @@ from queries import DatasetError
 from ui import auth, data, filters
 from ui.pages import ANALYSIS, DATA, REPORT
 from ui.settings import clean_staging_at_start
+from ui.text import plain
 
 presenting = st.query_params.get("present") in ("true", "True", "1")
 st.set_page_config(
@@ -23,7 +24,7 @@ try:
     data.dataset()
     st.session_state["filters"] = filters.sidebar()
 except DatasetError as exc:
-    st.error(f"The dataset cannot be opened: {exc}")
+    st.error(f"The dataset cannot be opened: {plain(str(exc))}")
     if role != "team":
         st.stop()
     st.navigation([data_page]).run()  # the team can still import a dataset or switch back to another
