@@ -29,7 +29,7 @@ def write_tiny(folder: Path) -> Path:
     only assessments are on the first-dose day and after follow-up (no follow-up EDSS); two SPMS
     patients with equal changes (+0.5, +0.5); one NMOSD patient (+0.5)."""
     folder.mkdir(parents=True, exist_ok=True)
-    d = lambda days: DAY0 + dt.timedelta(days=days)  # noqa: E731
+    d = lambda days: DAY0 + dt.timedelta(days=days)
     patients = [  # id, subtype, baseline EDSS
         ("TNY-1", "RRMS", 2.0), ("TNY-2", "RRMS", 3.0), ("TNY-3", "RRMS", 2.5),
         ("TNY-4", "RRMS", 1.5), ("TNY-5", "SPMS", 6.0), ("TNY-6", "SPMS", 6.5),

@@ -146,7 +146,7 @@ def test_attacks_per_patient_equal_the_summary(demo):
 
     at = open_page(PAGE)
 
-    totals = [t for t in traces(at, 2) if t.get("mode") == "text"][0]
+    totals = next(t for t in traces(at, 2) if t.get("mode") == "text")
     assert totals["text"] == [f"{n:,}" for n in expected]
 
 
