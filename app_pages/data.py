@@ -222,7 +222,8 @@ def _mapping_step(flow: flows.Flow, root) -> None:
         if text_changed:
             flows.use_text(flow, typed, "edited", flow.mapping_name)
         elif form_changed:
-            flows.use_text(flow, flows.to_toml(edited), "edited", flow.mapping_name)
+            flows.use_text(flow, flows.apply_edits(flow.text, parsed, edited), "edited",
+                           flow.mapping_name)
         with st.spinner("Reading your files through the mapping…"):
             flows.run_preview(flow, root)
         st.rerun()

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 from pathlib import Path
 
@@ -139,7 +140,8 @@ def test_a_wide_workbook_is_mapped_fixed_imported_and_shown(browser, app_url, da
     assert record is not None
     meta = importer.versions(datasets)[0]
     assert meta["rows"]["patients"] == PATIENTS
-    assert 'MOGAD = "exclude"' in meta["provenance"]["mapping"]
+    mapping = tomllib.loads(meta["provenance"]["mapping"])
+    assert mapping["patients"]["values"]["subtype"]["MOGAD"] == "exclude"
 
     page.goto(app_url)
     page.wait_for_selector(f"text={PATIENTS} of {PATIENTS} patients selected", timeout=90_000)

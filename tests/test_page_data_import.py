@@ -56,7 +56,7 @@ def exclude_mogad(flow: flows.Flow) -> None:
     rows = flows.value_rows(data, "patients", "subtype", flow.book)
     rows.loc[rows["source value"] == "MOGAD", "contract value"] = "exclude"
     flows.set_values(data, "patients", "subtype", rows)
-    flows.use_text(flow, flows.to_toml(data), "edited")
+    flows.use_text(flow, flows.apply_edits(flow.text, flows.parse(flow.text), data), "edited")
 
 
 def test_a_wide_workbook_gets_a_suggestion_whose_only_error_points_at_the_source_cell(
@@ -374,3 +374,16 @@ def test_groups_of_repeated_columns_are_edited_as_rows(workbook, root):
     flows.run_preview(flow, root)
     assert flow.cache["preview"].ok, flow.error or flow.cache["preview"].problems
     assert flow.applied.provenance["approximate_dates"][0]["table"] == "edss"
+
+
+def test_a_value_map_edit_keeps_the_suggestions_comments(workbook, root):
+    flow = flows.start([("cohort.xlsx", workbook)], root, 200)
+    suggested = flow.text
+
+    exclude_mogad(flow)
+
+    # the suggestion's hint line for MOGAD becomes the chosen value; every other line is kept
+    hint = next(line for line in suggested.splitlines() if line.startswith("# MOGAD ="))
+    assert flow.text.splitlines() == [
+        '"MOGAD" = "exclude"' if line == hint else line for line in suggested.splitlines()
+    ]

@@ -26,6 +26,7 @@ from queries.mapping import (
     check,
     enumerations,
     load_mapping,
+    set_value_map,
     stage_mapped,
 )
 from queries.readers import SEP, Sheet, Workbook, blank, code_text, read_source_files
@@ -247,7 +248,29 @@ def to_toml(data: dict) -> str:
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
-# What the form offers
+def _without_values(data: dict) -> dict:
+    return {k: ({kk: vv for kk, vv in v.items() if kk != "values"} if isinstance(v, dict) else v)
+            for k, v in data.items()}
+
+
+def apply_edits(text: str, before: dict, after: dict) -> str:
+    """The mapping text with the form's edits: value map entries added or changed are written into
+    the text as it is (its comments and hints kept); any other edit rewrites the text from the form."""
+    if _without_values(before) == _without_values(after):
+        edited = text
+        for table, section in after.items():
+            maps = section.get("values", {}) if isinstance(section, dict) else {}
+            for column, pairs in maps.items():
+                was = before.get(table, {}).get("values", {}).get(column, {})
+                for key, target in pairs.items():
+                    if was.get(key) != target:
+                        edited = set_value_map(edited, table, column, key, target)
+        if parse(edited) == after:
+            return edited
+    return to_toml(after)
+
+
+# What the form offers# What the form offers
 
 
 def _sheet_of(source: object, book: Workbook) -> Sheet | None:
