@@ -84,6 +84,12 @@ backend workers
 """
 
 
+def haproxy_path() -> str | None:
+    """The haproxy binary (often in /usr/sbin, which a user's PATH may lack), or None."""
+    found = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    return found if os.access(found, os.X_OK) else None
+
+
 def wait_healthy(url: str, deadline: float, process: subprocess.Popen | None = None) -> bool:
     """Poll url until it answers 200, the deadline passes or the process exits."""
     while time.monotonic() < deadline:
@@ -145,6 +151,9 @@ class Supervisor:
         return process
 
     def start(self) -> bool:
+        if not haproxy_path():
+            self.log("HAProxy is not installed (Debian/Ubuntu: apt-get install haproxy)")
+            return False
         started = time.monotonic()
         for port in self.ports:
             self.start_worker(port)
@@ -163,8 +172,8 @@ class Supervisor:
             self.log(f"workers warmed up after {time.monotonic() - started:.1f} s")
         config = self.tmp / "haproxy.cfg"
         config.write_text(haproxy_config(self.args.host, self.args.port, self.ports))
-        haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
-        self.proxy = subprocess.Popen([haproxy, "-f", str(config), "-db"], start_new_session=True)
+        self.proxy = subprocess.Popen([haproxy_path(), "-f", str(config), "-db"],
+                                      start_new_session=True)
         url = f"http://{self.args.host}:{self.args.port}/_stcore/health"
         if not wait_healthy(url, time.monotonic() + 30, self.proxy):
             self.log("the proxy did not start")

@@ -32,9 +32,8 @@ PORT = 8625  # the proxy; workers on 8626 and 8627
 URL = f"http://127.0.0.1:{PORT}"
 FULL, HALF = "a1a1a1a1a1a1", "b2b2b2b2b2b2"  # version ids (12 hex digits, as the importer names them)
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("haproxy") is None and not Path("/usr/sbin/haproxy").exists(),
-    reason="HAProxy is not installed (apt-get install haproxy)",
+needs_haproxy = pytest.mark.skipif(
+    serve.haproxy_path() is None, reason="HAProxy is not installed (apt-get install haproxy)"
 )
 
 
@@ -55,6 +54,8 @@ def selected(run) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    if serve.haproxy_path() is None:
+        pytest.skip("HAProxy is not installed (apt-get install haproxy)")
     root = tmp_path_factory.mktemp("datasets")
     write_version(root, FULL, None)
     write_version(root, HALF, 50)
@@ -101,13 +102,13 @@ def test_health_answers_through_the_proxy_only_when_every_worker_is_ready(server
     assert "nbsrv(workers) lt 2" in config and "cookie rce_worker insert" in config
 
 
+@needs_haproxy
 def test_the_proxy_configuration_is_valid_haproxy(tmp_path):
     config = tmp_path / "haproxy.cfg"
     config.write_text(serve.haproxy_config("127.0.0.1", 8501, [8502, 8503]))
 
-    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
-    checked = subprocess.run([haproxy, "-c", "-f", str(config)], capture_output=True, text=True,
-                             check=False)
+    checked = subprocess.run([serve.haproxy_path(), "-c", "-f", str(config)],
+                             capture_output=True, text=True, check=False)
 
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
@@ -236,6 +237,7 @@ def _cmdline(pid: Path) -> bytes:
         return b""
 
 
+@needs_haproxy
 def test_sigterm_stops_the_proxy_and_every_worker(tmp_path):
     process = subprocess.Popen([str(ROOT / "deploy" / "serve"), "--port", "8628", "--workers", "1",
                                 "--no-warm-up"], start_new_session=True, stdout=subprocess.DEVNULL,
