@@ -16,7 +16,7 @@ from ui import import_flow as flows
 from ui.settings import DEFAULT_DATA, datasets_root, max_upload_mb
 from ui.text import plain
 
-FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "parquet", "zip", "sav", "zsav", "dta"]
+FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "parquet", "zip", "sav", "zsav", "dta", "toml"]
 ADVANCED = "(as in the mapping file)"
 
 
@@ -327,7 +327,8 @@ st.markdown(
     "columns), a REDCap export with its data dictionary CSV, an SPSS `.sav` or Stata `.dta` file, or "
     "files already shaped like the template (one per table, or one workbook with a sheet per table). "
     "The app suggests how your columns map to the contract, you check it, see a preview with every "
-    f"problem, and import it as a new version. Up to {max_upload_mb():g} MB per file."
+    "problem, and import it as a new version. A mapping file (.toml) saved from an earlier import may "
+    f"be uploaded with the files. Up to {max_upload_mb():g} MB per file."
 )
 uploads = st.file_uploader("Study files", type=FILE_TYPES, accept_multiple_files=True,
                            key="import_files", max_upload_size=int(max_upload_mb()))

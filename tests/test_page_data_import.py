@@ -387,3 +387,16 @@ def test_a_value_map_edit_keeps_the_suggestions_comments(workbook, root):
     assert flow.text.splitlines() == [
         '"MOGAD" = "exclude"' if line == hint else line for line in suggested.splitlines()
     ]
+
+
+def test_a_mapping_file_uploaded_with_the_files_is_used(workbook, tables, root):
+    _, mapping = wide_workbook(tables)  # the worked example's mapping, MOGAD excluded
+
+    flow = flows.start([("cohort.xlsx", workbook), ("cohort.toml", mapping.encode())], root, 200)
+    flows.run_preview(flow, root)
+
+    assert flow.origin == "file cohort.toml" and flow.mapping_name == "cohort.toml"
+    assert flow.text == mapping
+    assert flow.cache["preview"].ok
+    with pytest.raises(importer.ImportFailed, match="one mapping file at a time"):
+        flows.start([("cohort.xlsx", workbook), ("a.toml", b""), ("b.toml", b"")], root, 200)

@@ -98,15 +98,23 @@ def contract_shaped(book: Workbook) -> bool:
 
 
 def start(files: list[tuple[str, bytes]], root: Path, max_mb: float) -> Flow:
-    """A new flow for uploaded files: read them, then reuse an earlier version's mapping that fits
-    them, else suggest one. ImportFailed when a file cannot be read."""
-    book = read_files(files, max_mb)
+    """A new flow for uploaded files: read them, then use the mapping file uploaded with them, else
+    reuse an earlier version's mapping that fits them, else suggest one. ImportFailed when a file
+    cannot be read or more than one mapping file is given."""
+    mappings = [(n, raw) for n, raw in files if Path(n).suffix.lower() == ".toml"]
+    if len(mappings) > 1:
+        raise ImportFailed(f"{', '.join(n for n, _ in mappings)}: give one mapping file at a time")
+    book = read_files([(n, raw) for n, raw in files if (n, raw) not in mappings], max_mb)
     flow = Flow([name for name, _ in files], book)
-    if contract_shaped(book):
+    if not mappings and contract_shaped(book):
         flow.direct = True
         return flow
     flow.previous = previous_mapping(book, root)
-    if flow.previous:
+    if mappings:
+        name, raw = mappings[0]
+        flow.text, flow.mapping_name = decode_mapping(raw, name), Path(name).name
+        flow.origin = f"file {Path(name).name}"
+    elif flow.previous:
         flow.text, flow.mapping_name = flow.previous["mapping"], flow.previous["mapping_name"]
         flow.origin = f"version {flow.previous['version']}"
     else:
