@@ -137,7 +137,7 @@ class Supervisor:
         self.stopping = threading.Event()
         self.env = dict(os.environ)
         self.env.setdefault("STREAMLIT_SERVER_COOKIE_SECRET", secrets.token_hex(32))
-        self.tmp = Path(tempfile.mkdtemp(prefix="rce-serve-"))
+        self.tmp: Path | None = None  # the proxy's configuration, made at start
         self.pages = warm_up_pages()
 
     def log(self, text: str) -> None:
@@ -170,6 +170,7 @@ class Supervisor:
             for thread in threads:
                 thread.join()
             self.log(f"workers warmed up after {time.monotonic() - started:.1f} s")
+        self.tmp = Path(tempfile.mkdtemp(prefix="rce-serve-"))
         config = self.tmp / "haproxy.cfg"
         config.write_text(haproxy_config(self.args.host, self.args.port, self.ports))
         self.proxy = subprocess.Popen([haproxy_path(), "-f", str(config), "-db"],
@@ -208,7 +209,8 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -236,7 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     def on_signal(signum: int, _frame: object) -> None:
-        # leave whatever the main thread waits for (start-up, warm-up, watching); `finally` stops all
+        # leave whatever the main thread waits for (start-up, warm-up, watching); `finally` stops all,
+        # undisturbed by a second signal
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         supervisor.stopping.set()
         raise SystemExit(0)
 
