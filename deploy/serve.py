@@ -2,7 +2,7 @@
 
     deploy/serve --port 8501 [--workers W] [--host 127.0.0.1]
 
-- W Streamlit processes (default: one per core) listen on 127.0.0.1, ports port+1 … port+W;
+- W Streamlit processes (default: RCE_WORKERS, else one per core) on 127.0.0.1:port+1 … port+W;
   each imports the pages' libraries before it listens (deploy/worker.py).
 - Each worker is warmed up: one protocol-level session per worker opens every analysis page once, so
   the first visitors find the scripts compiled and the whole-cohort results cached.
