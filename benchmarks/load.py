@@ -328,7 +328,7 @@ def main() -> None:
             "filters": lambda: [(PAGES[i % len(PAGES)], fresh(q))
                                 for i, q in enumerate(filter_links(args.sessions))],
         }
-        link = fresh("subtype=RRMS&subtype=SPMS&followup=12&followup=60")
+        link = fresh("subtype=RRMS&subtype=SPMS&followup=18&followup=36")
         for key, visits in scenarios.items():
             if args.scenario not in (key, "all"):
                 continue
