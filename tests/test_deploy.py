@@ -32,6 +32,8 @@ PORT = 8625  # the proxy; workers on 8626 and 8627
 URL = f"http://127.0.0.1:{PORT}"
 FULL, HALF = "a1a1a1a1a1a1", "b2b2b2b2b2b2"  # version ids (12 hex digits, as the importer names them)
 
+if serve.haproxy_path() is None and os.environ.get("REQUIRE_PROXY"):
+    raise RuntimeError("REQUIRE_PROXY is set but HAProxy is not installed (apt-get install haproxy)")
 needs_haproxy = pytest.mark.skipif(
     serve.haproxy_path() is None, reason="HAProxy is not installed (apt-get install haproxy)"
 )
