@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from analysis import disability, figures, models
+from analysis import bcells, disability, figures, models
 from analysis import summary as summaries
 from queries import Dataset, Filters
 from queries.dataset import parse_location
@@ -24,7 +24,7 @@ CALLS = {
     "summary": summaries.summary,
     "summary_base": summaries.base,
     "summary_part": summaries.part,
-} | figures.CALLS | disability.CALLS | models.CALLS
+} | figures.CALLS | disability.CALLS | models.CALLS | bcells.CALLS
 
 
 def signature(location: str) -> str:
