@@ -109,6 +109,15 @@ def measure(n: int, repeats: int, page_calls: dict) -> dict:
     rows = {f.stem: None for f in folder.glob("*.parquet")}
     result: dict = {"n": n}
     result["open_s"] = median_time(lambda: Dataset(folder).close(), repeats)
+    # the per-patient engagement facts are built on the first query that reads them (virtual care)
+    first_use = []
+    for _ in range(repeats):
+        fresh = Dataset(folder)
+        start = time.perf_counter()
+        fresh.run("engagement_totals", Filters())
+        first_use.append(time.perf_counter() - start)
+        fresh.close()
+    result["first_use_s"] = statistics.median(first_use)
     ds = Dataset(folder)
     for table in rows:
         rows[table] = int(ds.sql(f"select count(*) as n from {table}")["n"].iloc[0])
@@ -294,7 +303,8 @@ def write(results: list[dict], start_s: float | None, out: Path, repeats: int) -
         (f"| summary in-process ≤ {t['summary']} s | {largest['summary_filtered_s']:.2f} s (filter change), "
         f"{largest['summary_s']:.2f} s (no filter) | {largest['baseline_s']:.2f} s | "
         f"{verdict(max(largest['summary_s'], largest['summary_filtered_s']) <= t['summary'])} |"),
-        (f"| opening the dataset ≤ {t['open']} s | {largest['open_s']:.2f} s | {largest['baseline_open_s']:.2f} s "
+        (f"| opening the dataset ≤ {t['open']} s | {largest['open_s']:.2f} s (then "
+         f"{largest['first_use_s']:.2f} s on the first virtual-care query) | {largest['baseline_open_s']:.2f} s "
         f"(read every table) | {verdict(largest['open_s'] <= t['open'])} |"),
         (f"| peak memory ≤ {t['memory']} MiB | {largest['peak_rss_mib']:.0f} MiB | "
         f"{largest['baseline_rss_mib']:.0f} MiB | {verdict(largest['peak_rss_mib'] <= t['memory'])} |"),
@@ -322,6 +332,8 @@ def write(results: list[dict], start_s: float | None, out: Path, repeats: int) -
             "|---|---|---|",
             (f"| open the dataset (views + per-patient facts) | {r['open_s'] * 1000:.0f} ms | "
             f"{r['baseline_open_s'] * 1000:.0f} ms (read every table) |"),
+            (f"| first virtual-care query after opening (builds the engagement facts) | "
+             f"{r['first_use_s'] * 1000:.0f} ms | |"),
             f"| summary, no filter | {r['summary_s'] * 1000:.0f} ms | {r['baseline_s'] * 1000:.0f} ms |",
             f"| summary, filter change | {r['summary_filtered_s'] * 1000:.0f} ms | – |",
             f"| ratio project / baseline (summary) | {r['ratio']:.2f} | |",

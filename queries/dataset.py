@@ -17,9 +17,11 @@ SQL_DIR = Path(__file__).parent / "sql"
 # run in this order when a dataset is opened: the contract's constants, then the per-patient tables
 # and the selection macro every query starts from
 SETUP = (
-    "contract_constants", "contract_macros", "patient_facts", "engagement_facts", "selected_patients",
-    "edss_values", "lab_values_in_window",
+    "contract_constants", "contract_macros", "patient_facts", "selected_patients", "edss_values",
+    "lab_values_in_window",
 )
+# built on the first query that names them, not at open: only the virtual-care page reads them
+ON_FIRST_USE = ("engagement_facts",)
 CONSTANTS = {"days_per_month": DAYS_PER_MONTH, "days_per_year": DAYS_PER_YEAR}
 # Dataset.run keeps this many recent results of at most this many rows
 RECENT_RESULTS, RECENT_MAX_ROWS = 64, 5000
@@ -155,6 +157,7 @@ class Dataset:
         self._con = duckdb.connect(":memory:")
         self._recent: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
         self._lock = threading.Lock()
+        self._built: set[str] = set()
         attach(self._con, self.location, s3)
         self._create_views()
         for statement in SETUP:
@@ -190,6 +193,7 @@ class Dataset:
         missing = wanted - values.keys()
         if missing:
             raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
+        self._build_used(sql_text(name))
         key = (name, filters, tuple(sorted((k, params[k]) for k in wanted if k in params)))
         with self._lock:
             if key in self._recent:
@@ -204,6 +208,14 @@ class Dataset:
                     self._recent.popitem(last=False)
         return result
 
+    def _build_used(self, sql: str) -> None:
+        for table in ON_FIRST_USE:
+            if table not in self._built and table in sql:
+                with self._lock:
+                    if table not in self._built:
+                        self._con.execute(sql_text(table))
+                        self._built.add(table)
+
     def forget(self) -> None:
         """Drop the results kept by run (a benchmark times first calls)."""
         with self._lock:
@@ -211,6 +223,7 @@ class Dataset:
 
     def sql(self, query: str, params: dict[str, object] | None = None) -> pd.DataFrame:
         """Run a fixed query string (used by validation, whose rules are constants)."""
+        self._build_used(query)
         with self._con.cursor() as cur:
             return cur.execute(query, params or {}).df()
 
