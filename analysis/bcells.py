@@ -1,16 +1,10 @@
 """B-cell (CD19) repopulation and IgG by months since the start of the last rituximab course."""
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
 import pandas as pd
 
 from analysis.stats import proportion
-
-if TYPE_CHECKING:  # queries imports analysis modules
-    from queries.dataset import Dataset
-    from queries.filters import Filters
+from queries.dataset import Dataset
+from queries.filters import Filters
 
 
 def bcell_rows(ds: Dataset, filters: Filters) -> pd.DataFrame:

@@ -1,27 +1,15 @@
 """Confirmed disability worsening (CDW-3m, CDW-6m), PIRA vs RAW: the contract's "disability" key."""
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
 import pandas as pd
 
 from analysis import survival
 from analysis.stats import kaplan_meier, km_at, logrank_p
-
-if TYPE_CHECKING:  # queries.summary imports this module
-    from queries.dataset import Dataset
-    from queries.filters import Filters
+from queries.dataset import Dataset
+from queries.filters import Filters
+from queries.summary import subtype_order
 
 CONFIRM_DAYS = {"cdw_3m": 84, "cdw_6m": 168}
 AT_MONTHS = (12, 24)
-
-
-def subtype_order(subtypes) -> list[str]:
-    """Subtypes in the summary's order (imported late: queries.summary imports this module)."""
-    from queries.summary import subtype_order as order
-
-    return order(subtypes)
 
 
 def cdw_events(ds: Dataset, filters: Filters, confirm_days: int) -> pd.DataFrame:

@@ -1,19 +1,15 @@
 """Adjusted models: Cox for time to first relapse, negative binomial for relapses ("models" key)."""
 
-from __future__ import annotations
-
 import math
 import warnings
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from analysis.stats import clean
-
-if TYPE_CHECKING:  # queries.summary imports this module
-    from queries.dataset import Dataset
-    from queries.filters import Filters
+from queries.dataset import Dataset
+from queries.filters import Filters
+from queries.summary import subtype_order
 
 Z95 = 1.959964
 REFERENCE_SUBTYPE = "RRMS"
@@ -41,8 +37,6 @@ def model_frame(ds: Dataset, filters: Filters) -> pd.DataFrame:
 
 def covariates(frame: pd.DataFrame) -> pd.DataFrame:
     """The contract's covariates: age/10, male, baseline EDSS, subtype vs RRMS, disease duration."""
-    from queries.summary import subtype_order  # late: queries.summary imports this module
-
     x = frame[["age_per_10y", "male", "baseline_edss"]].copy()
     present = subtype_order(frame["subtype"].unique())
     if REFERENCE_SUBTYPE in present and len(present) > 1:
