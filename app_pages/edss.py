@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from ui import data, privacy
+from ui import data, endpoints, privacy
 from ui.components import MAX_PATIENTS_DRAWN, chart, fmt, fmt_p, header, patient_lines, sample_note
 from ui.settings import min_count
 from ui.theme import colour
@@ -408,3 +408,5 @@ chart(
     + "; ".join(f"{g}: {privacy.count(n)} patients" for g, n in followed.items()) + ".",
     height=440,
 )
+
+endpoints.cdw_section(filters, summary)

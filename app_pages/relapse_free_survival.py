@@ -6,7 +6,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from analysis import survival
-from ui import data, privacy
+from ui import data, endpoints, privacy
 from ui.components import chart, fmt, fmt_p, header
 from ui.settings import min_count
 from ui.theme import colour, presenting
@@ -323,3 +323,5 @@ chart(
     f"{privacy.count(summary['relapses']['total'])} relapses in all.",
     height=380,
 )
+
+endpoints.models_section(filters, summary)

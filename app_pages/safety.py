@@ -7,7 +7,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui import data, privacy
+from ui import data, endpoints, privacy
 from ui.components import (
     MAX_PATIENTS_DRAWN,
     chart,
@@ -259,6 +259,8 @@ else:
             f"patient{'' if low_patients == 1 and not viewer else 's'}). "
             f"{privacy.count(platelets['patients'])} patients, {privacy.count(platelets['values'])} values.",
         )
+
+endpoints.bcell_section(filters, summary)
 
 st.subheader("Infections")
 if not data.has("adverse_events", "opportunistic"):

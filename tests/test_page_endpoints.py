@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.bcells import bcell_rows
 from queries import Dataset, Filters
-from tests.apptest import DEMO, plotly_values, table_with
+from tests.apptest import DEMO, open_page, plotly_values, table_with
 from tests.cohort import D, doses, patient, write
 
 SECTION = """
@@ -245,3 +245,14 @@ def test_timeline_marks_the_worsening_its_confirmations_and_the_relapses(tmp_pat
     assert marks["Confirmed (6 months)"] == pytest.approx([300 / month])
     assert marks["Relapse"] == pytest.approx([150 / month])
     assert "classed RAW" in at.caption[-1].value
+
+
+@pytest.mark.parametrize("page,title", [
+    ("edss", "Confirmed disability worsening and PIRA"),
+    ("relapse_free_survival", "Adjusted models"),
+    ("safety", "B-cell repopulation between courses"),
+])
+def test_each_page_shows_its_endpoint_section_on_the_demo(page, title):
+    at = open_page(page, timeout=180)
+
+    assert title in [h.value for h in at.header]

@@ -205,7 +205,7 @@ def _estimate(value: dict | None, at_risk: int, evaluable: int) -> str:
         return "n/a (none evaluable)"
     if value is None:
         return "— (beyond follow-up)"
-    if privacy.viewer() and at_risk < min_count():
+    if privacy.km_estimate_hidden(at_risk):
         return f"hidden (< {min_count()} at risk)"
     ci = (
         ""
