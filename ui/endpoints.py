@@ -488,7 +488,7 @@ def cdw_timeline(f: Filters, d: dict) -> None:
         fig,
         table,
         "EDSS timeline with confirmed worsening",
-        f"{choice}: EDSS at each assessment inside the window (step line; month 0 = baseline). "
+        f"{choice}: EDSS at each assessment inside the window (month 0 = baseline). "
         f"Worsening at month {worsening:.1f}, confirmed over 3 months at month {confirm:.1f}"
         + (
             f" and over 6 months at month {float(row['confirm_months_6m']):.1f}"
@@ -544,7 +544,7 @@ def models_section(f: Filters, s: dict) -> None:
     if rate:
         c4.metric(
             "Relapse-rate model",
-            "Negative binomial" if rate["model"] == "negative_binomial" else "Poisson",
+            "NB2" if rate["model"] == "negative_binomial" else "Poisson",
             help="Negative binomial (NB2) unless it does not converge; then Poisson.",
         )
     if cox:
