@@ -127,5 +127,7 @@ def test_summary_matches_reference(dataset, seed, variant, filter_name):
     actual = summary_json(data_dir, **kwargs)
     assert isinstance(actual, dict)
     assert "filters" in actual, "summary.json must echo the filters"
-    actual = {k: v for k, v in actual.items() if k != "filters"}
+    # the v2 keys have their own independent reference (tests/reference_endpoints.py), compared in
+    # tests/test_disability.py and tests/test_models.py to the contract's 1e-4
+    actual = {k: v for k, v in actual.items() if k not in ("filters", "disability", "models")}
     assert_same(actual, expected)
