@@ -22,15 +22,15 @@ def _span(lo: float, hi: float) -> tuple[int, int]:
 
 def bounds() -> dict:
     """The unfiltered cohort's ranges and categories, which set the widgets' limits and defaults."""
-    patients = data.run("patient_outcome")
+    b = data.run("filter_bounds").iloc[0]
     return {
-        "followup": _span(patients["followup_months"].min(), patients["followup_months"].max()),
-        "doses": _span(patients["doses"].min(), patients["doses"].max()),
-        "age": _span(patients["age_at_first_dose"].min(), patients["age_at_first_dose"].max()),
-        "subtypes": subtype_order(patients["subtype"].dropna().unique()),
-        "sexes": sorted(patients["sex"].dropna().unique()),
-        "sites": sorted(patients["site"].dropna().unique()),
-        "total": len(patients),
+        "followup": _span(b["followup_min"], b["followup_max"]),
+        "doses": _span(b["doses_min"], b["doses_max"]),
+        "age": _span(b["age_min"], b["age_max"]),
+        "subtypes": subtype_order(list(b["subtypes"])),
+        "sexes": sorted(b["sexes"]),
+        "sites": sorted(b["sites"]),
+        "total": int(b["total"]),
     }
 
 
