@@ -7,13 +7,12 @@ with selected as (
     select patient_id from selected_patients($filters)
 ),
 channels as (
-    select distinct channel from engagement_facts
+    select distinct channel from engagement_facts_by_channel
 ),
 contacts as (
-    select e.patient_id, e.channel, sum(e.contacts) as contacts
-    from engagement_facts e
+    select e.patient_id, e.channel, e.contacts
+    from engagement_facts_by_channel e
     semi join selected s using (patient_id)
-    group by all
 ),
 per_patient as (
     select s.patient_id, c.channel, coalesce(n.contacts, 0) as contacts

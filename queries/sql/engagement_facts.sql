@@ -13,3 +13,12 @@ from engagement e
 join patients p using (patient_id)
 where e.contact_date between p.first_dose_date and p.last_followup_date
 group by all
+;
+-- And one row per patient × channel with at least one contact: the contacts inside the window. The
+-- per-patient queries (totals, bins, tertiles) read this, a few rows per patient, instead of summing
+-- engagement_facts on every filter change. (Named engagement_facts_… so that the first query naming it
+-- builds both tables: queries/dataset.py ON_FIRST_USE.)
+create or replace table engagement_facts_by_channel as
+select patient_id, channel, sum(contacts) as contacts
+from engagement_facts
+group by all

@@ -6,7 +6,7 @@ with selected as (
 ),
 per_patient as (
     select e.patient_id, sum(e.contacts) as contacts
-    from engagement_facts e
+    from engagement_facts_by_channel e
     join selected s using (patient_id)
     group by e.patient_id
 ),

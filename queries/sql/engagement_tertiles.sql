@@ -9,7 +9,7 @@ with selected as (
 ),
 contacts as (
     select e.patient_id, sum(e.contacts) as contacts
-    from engagement_facts e
+    from engagement_facts_by_channel e
     semi join selected s using (patient_id)
     group by e.patient_id
 ),

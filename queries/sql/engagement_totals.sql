@@ -3,7 +3,7 @@
 -- $filters: the selection (one struct, see selected_patients.sql).
 with final as (
     select e.channel, cast(sum(e.contacts) as bigint) as contacts, count(distinct e.patient_id) as patients
-    from engagement_facts e
+    from engagement_facts_by_channel e
     semi join selected_patients($filters) s using (patient_id)
     group by grouping sets ((e.channel), ())
 )
