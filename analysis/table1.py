@@ -66,7 +66,11 @@ def _clean_p(p: object) -> float | None:
 
 def describe(values: pd.Series, statistic: str) -> dict:
     """n and mean/SD or median/quartiles of one group's values (None where undefined)."""
-    x = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
+    return _describe(pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float), statistic)
+
+
+def _describe(x: np.ndarray, statistic: str) -> dict:
+    """describe() of values already numeric and without missing ones."""
     n = len(x)
     if statistic == MEAN_SD:
         return {
@@ -129,7 +133,12 @@ def table1(
     value in the selection) are left out with a note.
     """
     available = set(patients.columns if available is None else available)
-    groups = [g for g in groups if (patients["subtype"] == g).any()]
+    # each group's rows as a boolean mask, computed once (not once per variable): at registry scale
+    # the per-variable selections were most of the time
+    subtype = patients["subtype"].to_numpy(dtype=object)
+    masks = {g: subtype == g for g in groups}
+    groups = [g for g in groups if masks[g].any()]
+    everyone = np.ones(len(patients), dtype=bool)
     rows, notes = [], []
     for var in VARIABLES:
         if var.column not in available or var.column not in patients.columns:
@@ -137,17 +146,18 @@ def table1(
                 f"{var.label}: not in this dataset (optional column `{var.column}`), row omitted."
             )
             continue
-        if patients[var.column].isna().all():
+        column = patients[var.column]
+        missing = column.isna().to_numpy()
+        if missing.all():
             notes.append(f"{var.label}: no values for the selected patients, row omitted.")
             continue
-        row = Row(var, missing=int(patients[var.column].isna().sum()))
-        by_group = {g: patients[patients["subtype"] == g] for g in groups}
+        row = Row(var, missing=int(missing.sum()))
         if var.statistic == N_PCT:
-            sex = patients[var.column]
-            for name, d in {"All": patients, **by_group}.items():
-                known = d[var.column].dropna()
-                row.cells[name] = {"n": int((known == "F").sum()), "total": len(known)}
-            table = pd.crosstab(sex, patients["subtype"]).reindex(columns=groups, fill_value=0)
+            female = (column == "F").to_numpy()
+            for name, mask in {"All": everyone, **{g: masks[g] for g in groups}}.items():
+                known = mask & ~missing
+                row.cells[name] = {"n": int((female & known).sum()), "total": int(known.sum())}
+            table = _crosstab(column, subtype, groups, masks)
             row.test, row.p = sex_test(table)
             if row.test == CHI2 and row.p is not None and _min_expected(table) < 5:
                 notes.append(
@@ -155,12 +165,22 @@ def table1(
                     "χ² p-value is approximate."
                 )
         else:
-            for name, d in {"All": patients, **by_group}.items():
-                row.cells[name] = describe(d[var.column], var.statistic)
-            samples = [
-                pd.to_numeric(d[var.column], errors="coerce").dropna().to_numpy(dtype=float)
-                for d in by_group.values()
-            ]
+            values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+            known = ~np.isnan(values)
+            row.cells["All"] = _describe(values[known], var.statistic)
+            samples = [values[masks[g] & known] for g in groups]
+            for g, sample in zip(groups, samples):
+                row.cells[g] = _describe(sample, var.statistic)
             row.test, row.p = continuous_test(samples, var.statistic)
         rows.append(row)
     return rows, notes
+
+
+def _crosstab(
+    column: pd.Series, subtype: np.ndarray, groups: list[str], masks: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """pd.crosstab(column, subtype) with the groups as columns in order: counts per value × group."""
+    grouped = pd.notna(subtype)
+    values = sorted(column[grouped & column.notna().to_numpy()].unique())
+    counts = {g: [int(((column == v).to_numpy() & masks[g]).sum()) for v in values] for g in groups}
+    return pd.DataFrame(counts, index=values, columns=groups, dtype="int64")
