@@ -864,6 +864,7 @@ def bcell_section(f: Filters, s: dict) -> None:
     fig.update_xaxes(
         title_text="Months since the last course began",
         tickvals=share["month"].tolist(),
+        range=[share["month"].min() - 0.6, share["month"].max() + 0.6] if len(share) else None,
         ticktext=[f"{int(m)}<br>{lab}" for m, lab in zip(share["month"], share["label"])],
     )
     fig.update_yaxes(title_text="Patients repopulated (%)", range=[0, 105])
