@@ -4,9 +4,9 @@ import pandas as pd
 
 from analysis import survival
 from analysis.stats import kaplan_meier, km_at, logrank_p
+from queries.contract import subtype_order
 from queries.dataset import Dataset
 from queries.filters import Filters
-from queries.summary import subtype_order
 
 CONFIRM_DAYS = {"cdw_3m": 84, "cdw_6m": 168}
 AT_MONTHS = (12, 24)

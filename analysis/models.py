@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.stats import clean
+from queries.contract import subtype_order
 from queries.dataset import Dataset
 from queries.filters import Filters
-from queries.summary import subtype_order
 
 Z95 = 1.959964
 REFERENCE_SUBTYPE = "RRMS"

@@ -6,14 +6,16 @@ the statistics (exact intervals, Kaplan–Meier, tests, the v2 endpoints) from a
 that shows it; `summary` is the whole object.
 """
 
+from pathlib import Path
+
 import pandas as pd
 
 from analysis.disability import disability_summary
 from analysis.models import models_summary
 from analysis.stats import clean, logrank_p, mean_change_tests, proportion, rate, rfs_summary
+from queries.contract import subtype_order
 from queries.dataset import Dataset
 from queries.filters import Filters
-from queries.summary import subtype_order
 
 KEYS = ("female_pct", "age_mean", "followup_months_mean", "doses_total", "patient_years",
         "relapses", "rfs", "edss_change", "mri", "neda3", "igg_low", "safety",
@@ -170,3 +172,12 @@ def safety(ds: Dataset, overall: pd.Series, events: pd.DataFrame, total: int) ->
 def _counts(events: pd.DataFrame, column: str) -> dict[str, int]:
     counts = events.groupby(column)["events"].sum()
     return {str(k): int(v) for k, v in counts.items()}
+
+
+def summary_json(data_dir: str | Path, **filters: object) -> dict:
+    """Open a dataset folder and return its summary.json for the given filter values."""
+    ds = Dataset(data_dir)
+    try:
+        return summary(ds, Filters(**filters))
+    finally:
+        ds.close()

@@ -102,7 +102,8 @@ def measure(n: int, repeats: int, page_calls: dict) -> dict:
 
     import streamlit as st
 
-    from queries import Dataset, Filters, summary
+    from analysis.summary import summary
+    from queries import Dataset, Filters
     from ui.data import CALLS
 
     folder = dataset_for(n)

@@ -8,7 +8,6 @@ import sys
 from queries.dataset import Dataset, DatasetError
 from queries.filters import DEFAULT_IGG_THRESHOLD, Filters
 from queries.importer import DEFAULT_MAX_MB, default_max_mb
-from queries.summary import summary
 from queries.validate import report, validate
 
 
@@ -60,6 +59,10 @@ def _filters(args: argparse.Namespace) -> Filters:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """Print summary.json; it never holds NaN or Infinity (the contract), so that is an error."""
+    # the command line is an entry point above both layers, like app.py: the statistics live in
+    # analysis/, which the data layer itself never imports
+    from analysis.summary import summary
+
     filters = _filters(args)
     ds = Dataset(args.data)
     try:

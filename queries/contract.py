@@ -617,3 +617,9 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
         "The standard medical dictionary of adverse-event terms.",
     ),
 )
+
+
+def subtype_order(subtypes) -> list[str]:
+    """Subtypes in the contract's order (RRMS, SPMS, NMOSD), then any others alphabetically."""
+    present = set(subtypes)
+    return [s for s in SUBTYPES if s in present] + sorted(present - set(SUBTYPES))

@@ -1,7 +1,7 @@
 """Independent reference implementation of the contract's ``summary.json``.
 
 Plain pandas + lifelines + scipy, no DuckDB. It is the oracle the data layer
-(``queries.summary_json``) is tested against and the baseline of the benchmark,
+(``analysis.summary.summary_json``) is tested against and the baseline of the benchmark,
 so it is written for clarity: read the parquet files, restrict every table to the
 selected patients and to their windows, then compute each figure with groupby/merge.
 

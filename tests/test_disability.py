@@ -13,7 +13,8 @@ from lifelines import KaplanMeierFitter
 from lifelines.statistics import logrank_test
 
 from analysis.disability import disability_summary
-from queries import Dataset, Filters, summary
+from analysis.summary import summary
+from queries import Dataset, Filters
 from tests.cohort import D, patient, write
 from tests.random_cohort import write_random_cohort
 from tests.reference_endpoints import reference_disability

@@ -17,7 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from queries import Dataset, Filters, importer, summary
+from analysis.summary import summary
+from queries import Dataset, Filters, importer
 from queries.importer import ImportFailed, active, import_files, read_uploads
 
 ROOT = Path(__file__).resolve().parent.parent

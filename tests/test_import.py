@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from queries import Dataset, Filters, importer, summary
+from analysis.summary import summary
+from queries import Dataset, Filters, importer
 from queries.importer import ImportFailed, activate, active, import_files, versions
 from queries.validate import problems_frame, report
 

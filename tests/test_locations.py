@@ -5,7 +5,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from queries import Dataset, DatasetError, Filters, summary
+from analysis.summary import summary
+from queries import Dataset, DatasetError, Filters
 from queries.dataset import parse_location
 from queries.validate import validate
 

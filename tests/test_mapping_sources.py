@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analysis.summary import summary_json
 from examples.make_examples import (
     BUILDERS,
     EXCLUDED_PATIENT,
@@ -18,7 +19,6 @@ from examples.make_examples import (
     numeric_ids,
     redcap_export,
 )
-from queries import summary_json
 from queries.importer import active, active_location, versions
 from queries.mapping import apply, import_mapped, load_mapping, saved_mapping
 from queries.readers import read_source_files

@@ -16,7 +16,8 @@ from lifelines.datasets import load_rossi
 from statsmodels.discrete.discrete_model import NegativeBinomial
 
 from analysis.models import cox_fit, cox_terms, models_summary, ph_check
-from queries import Dataset, Filters, summary
+from analysis.summary import summary
+from queries import Dataset, Filters
 from tests.cohort import D, patient, write
 from tests.random_cohort import write_random_cohort
 from tests.reference_endpoints import reference_models

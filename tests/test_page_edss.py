@@ -10,7 +10,8 @@ import pytest
 from scipy import stats
 from streamlit.testing.v1 import AppTest
 
-from queries import Dataset, Filters, summary
+from analysis.summary import summary
+from queries import Dataset, Filters
 from tests.apptest import DEMO, elements, open_page, page_text, table_with
 
 PAGE = "edss"

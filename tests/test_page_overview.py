@@ -2,7 +2,7 @@
 calls, the published panel matches on the demo, and viewer mode shows no patient ID and no small
 count.
 
-Expected numbers come from ``queries.summary`` on the same dataset and filters, from scipy called
+Expected numbers come from ``analysis.summary`` on the same dataset and filters, from scipy called
 on the demo parquet files read with pandas in the test, and from study-facts.md (99 patients,
 818 doses, 80 of 99 relapse-free = 80.8 %, 2 adverse events).
 """
@@ -16,7 +16,8 @@ import pytest
 from scipy import stats
 from streamlit.testing.v1 import AppTest
 
-from queries import Dataset, Filters, summary
+from analysis.summary import summary
+from queries import Dataset, Filters
 from tests import cohort
 from tests.apptest import DEMO, element_text, open_page
 

@@ -1,6 +1,6 @@
 """The Safety page shows the data layer's safety figures, the AE listing, IgG, platelets and MRI activity.
 
-Expected numbers come from queries.summary on the demo dataset, from scipy (exact Poisson and
+Expected numbers come from analysis.summary on the demo dataset, from scipy (exact Poisson and
 Clopper–Pearson intervals) or from pandas over the demo parquet files, never from the page itself.
 """
 
@@ -10,7 +10,8 @@ import pandas as pd
 from scipy import stats
 from streamlit.testing.v1 import AppTest
 
-from queries import Dataset, Filters, summary
+from analysis.summary import summary
+from queries import Dataset, Filters
 from tests.apptest import DEMO, chart_spec, element_text, open_page, plotly_values, table_with
 from tests.cohort import D, patient, write
 

@@ -2,7 +2,7 @@
 swimmer plot draws one bar per selected patient with every event; missing tables, a one-patient
 subtype and viewer mode are handled.
 
-Expected numbers come from ``queries.summary`` on the same dataset and filters, from scipy's
+Expected numbers come from ``analysis.summary`` on the same dataset and filters, from scipy's
 chi-square quantiles (exact Poisson CI) and from the demo parquet files read with pandas.
 """
 
@@ -14,7 +14,8 @@ import pytest
 from scipy import stats
 from streamlit.testing.v1 import AppTest
 
-from queries import Dataset, Filters, summary
+from analysis.summary import summary
+from queries import Dataset, Filters
 from tests import cohort
 from tests.apptest import DEMO, chart_specs, element_text, open_page, plotly_values
 

@@ -8,7 +8,8 @@ from lifelines.statistics import logrank_test, multivariate_logrank_test
 from numpy.testing import assert_allclose
 from streamlit.testing.v1 import AppTest
 
-from queries import Dataset, Filters, summary
+from analysis.summary import summary
+from queries import Dataset, Filters
 from tests.apptest import (
     DEMO,
     chart_specs,

@@ -1,14 +1,15 @@
 """The Virtual care page counts contacts inside windows, forms engagement tertiles and stays private.
 
 Expected numbers are computed here with pandas from the demo parquet files (windows per the data
-contract: first-dose day to last follow-up, inclusive) or taken from queries.summary.
+contract: first-dose day to last follow-up, inclusive) or taken from analysis.summary.
 """
 
 from functools import partial
 
 import pandas as pd
 
-from queries import Dataset, Filters, summary
+from analysis.summary import summary
+from queries import Dataset, Filters
 from tests.apptest import DEMO, chart_spec, element_text, open_page, plotly_values, table_with
 from tests.cohort import D, patient, write
 

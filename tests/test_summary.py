@@ -5,7 +5,8 @@ import math
 import pytest
 from scipy import stats
 
-from queries import Dataset, Filters, summary
+from analysis.summary import summary
+from queries import Dataset, Filters
 from tests.cohort import D, patient, write
 
 MONTH = 30.4375

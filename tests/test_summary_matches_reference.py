@@ -1,7 +1,7 @@
 """The data layer's summary.json equals the independent pandas/lifelines/scipy reference.
 
 For several random cohorts (tests/random_cohort.py) and filter combinations,
-``queries.summary_json`` must give the same object as ``reference_summary.reference_summary``
+``analysis.summary.summary_json`` must give the same object as ``reference_summary.reference_summary``
 (the "filters" key aside): same keys, None where None, equal ints, floats within
 rel 1e-6 (abs 1e-9 near 0).
 """
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from random_cohort import write_random_cohort
 from reference_summary import reference_summary
 
-from queries import summary_json
+from analysis.summary import summary_json
 
 SEEDS = [1, 2, 3, 4, 5, 6]
 

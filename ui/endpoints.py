@@ -215,6 +215,18 @@ def _estimate(value: dict | None, at_risk: int, evaluable: int) -> str:
     return f"{100 * value['s']:.1f} %{ci}"
 
 
+COUNT_COLUMNS = {
+    "evaluable": "Evaluable",
+    "not_evaluable": "Not evaluable",
+    "events": "CDW events",
+    "pira": "PIRA",
+    "raw": "RAW",
+}
+# cells of a row that add up to a total shown elsewhere: events = PIRA + RAW, and evaluable + not
+# evaluable = the subtype's patients
+LINKED_COUNTS = ({"events", "pira", "raw"}, {"evaluable", "not_evaluable"})
+
+
 def cdw_counts_table(d: dict, curves: dict[str, list[survival.Curve]]) -> pd.DataFrame:
     """Per definition and group: evaluable, not evaluable, CDW events, PIRA, RAW and S(12), S(24);
     in viewer mode small counts are hidden with the cells that would give them away."""
@@ -222,64 +234,28 @@ def cdw_counts_table(d: dict, curves: dict[str, list[survival.Curve]]) -> pd.Dat
     for key, label in (("cdw_3m", "CDW-3m"), ("cdw_6m", "CDW-6m")):
         risk = {c.group: c.at_risk([12, 24]) for c in curves[key]}
         groups = [g for g in d[key] if g != "logrank_p"]
-        counts = {g: d[key][g] for g in groups}
-        hide = _hidden_counts(counts) if privacy.viewer() else {g: set() for g in groups}
+        name = {g: "All" if g == "all" else g for g in groups}
+        hide = privacy.suppress_table(
+            {name[g]: {col: d[key][g][col] for col in COUNT_COLUMNS} for g in groups},
+            LINKED_COUNTS,
+        )
         for g in groups:
-            c = counts[g]
+            c = d[key][g]
             at_risk = risk.get(g) or [sum(r[i] for r in risk.values()) for i in (0, 1)]
             rows.append(
-                {
-                    "Definition": label,
-                    "Group": "All" if g == "all" else g,
-                    "Evaluable": _cell(c["evaluable"], "evaluable" in hide[g]),
-                    "Not evaluable": _cell(c["not_evaluable"], "not_evaluable" in hide[g]),
-                    "CDW events": _cell(c["events"], "events" in hide[g]),
-                    "PIRA": _cell(c["pira"], "pira" in hide[g]),
-                    "RAW": _cell(c["raw"], "raw" in hide[g]),
-                    "Free of CDW at 12 months (95 % CI)": _estimate(
-                        c["at_months"]["12"], at_risk[0], c["evaluable"]
-                    ),
-                    "Free of CDW at 24 months (95 % CI)": _estimate(
-                        c["at_months"]["24"], at_risk[1], c["evaluable"]
-                    ),
+                {"Definition": label, "Group": name[g]}
+                | {
+                    title: privacy.shown(c[col], hide[name[g]].get(col))
+                    for col, title in COUNT_COLUMNS.items()
+                }
+                | {
+                    f"Free of CDW at {t} months (95 % CI)": _estimate(
+                        c["at_months"][str(t)], at_risk[i], c["evaluable"]
+                    )
+                    for i, t in enumerate((12, 24))
                 }
             )
     return pd.DataFrame(rows)
-
-
-def _hidden_counts(counts: dict[str, dict]) -> dict[str, set[str]]:
-    """The count cells viewer mode hides, per group: small ones, then, until nothing changes, a
-    partner for a lone hidden cell in a column (the groups add up to 'all') and the rest of a row's
-    linked cells (events = PIRA + RAW; evaluable + not evaluable = the subtype's patients, shown)."""
-    columns = ("evaluable", "not_evaluable", "events", "pira", "raw")
-    linked = ({"events", "pira", "raw"}, {"evaluable", "not_evaluable"})
-    hide: dict[str, set[str]] = {g: set() for g in counts}
-    changed = True
-    while changed:
-        changed = False
-        for column in columns:
-            # a cell already hidden counts as small, so that suppress finds it a partner
-            cells = {
-                ("All" if g == "all" else g): (1 if column in hide[g] else c[column], None)
-                for g, c in counts.items()
-            }
-            for name in privacy.suppress(cells):
-                g = "all" if name == "All" else name
-                if column not in hide[g]:
-                    hide[g].add(column)
-                    changed = True
-        for g in counts:
-            for group in linked:
-                if hide[g] & group and not group <= hide[g]:
-                    hide[g] |= group
-                    changed = True
-    return hide
-
-
-def _cell(n: int, hidden: bool) -> str:
-    if not privacy.viewer():
-        return f"{n:,}"
-    return privacy.shown(n, "secondary" if hidden and not privacy.small(n) else None)
 
 
 def cdw_section(f: Filters, s: dict) -> None:

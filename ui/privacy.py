@@ -10,6 +10,10 @@ Rules (k = `min_count()`, 5 unless set; the team sees everything, so every rule 
   Where two variants of this rule disagreed (the virtual-care page hid no partner when every other
   cell was 0; Table 1 hid one all the same), the stricter holds: a partner is always hidden
   (`suppress`).
+- **Tables that add up both ways.** In a table of counts whose groups add up to a row 'All' and
+  whose cells in a row add up to linked totals (CDW events = PIRA + RAW; evaluable + not evaluable
+  = the group's patients), complementary suppression runs down every column and a row hiding one
+  cell of a linked set hides the whole set, until nothing changes (`suppress_table`).
 - **Whole breakdowns.** A breakdown shown only as shares per group (the Safety page's low-IgG tiles
   and MRI activity bars, the virtual-care tertiles) is hidden all together when any group's count or
   complement is small (`breakdown_hidden`). Stricter than complementary suppression, which tables of
@@ -105,6 +109,43 @@ def suppress_cells(values: pd.Series, groups: pd.Series, small: Small = small) -
         for i in suppress(cells, small):
             hide[i] = True
     return hide
+
+
+def suppress_table(
+    rows: dict[str, dict[str, int]], linked: tuple[set[str], ...] = (), small: Small = small
+) -> dict[str, dict[str, str]]:
+    """The cells of a table of counts viewer mode hides, with why: 'small' (1..k−1) or 'secondary'
+    (hidden so that no hidden count can be worked out). ``rows``: group → column → count; the
+    groups add up to the row 'All' in every column, and each set in ``linked`` names cells of one
+    row that add up to a total shown elsewhere.
+
+    Until nothing changes: `suppress` down each column, a cell already hidden counting as hidden
+    (a lone one gets a partner); a row hiding one cell of a linked set hides all of that set.
+    """
+    hide: dict[str, set[str]] = {g: set() for g in rows}
+    columns = list(dict.fromkeys(c for cells in rows.values() for c in cells))
+
+    def hidden_or_small(n: int | None) -> bool:
+        return n is None or small(n)
+
+    changed = True
+    while changed:
+        changed = False
+        for column in columns:
+            cells = {g: (None if column in hide[g] else rows[g][column], None) for g in rows}
+            for g in suppress(cells, hidden_or_small):
+                if column not in hide[g]:
+                    hide[g].add(column)
+                    changed = True
+        for g in rows:
+            for group in linked:
+                if hide[g] & group and not group <= hide[g]:
+                    hide[g] |= group
+                    changed = True
+    return {
+        g: {c: "small" if small(rows[g][c]) else "secondary" for c in rows[g] if c in hide[g]}
+        for g in rows
+    }
 
 
 def shown(n: float | None, reason: str | None) -> str:
