@@ -160,7 +160,7 @@ def validate(location: str | Path) -> list[Problem]:
         return [Problem("error", "", "", str(exc))]
     problems: list[Problem] = []
     readable: set[str] = set()
-    for name, table in TABLES.items():
+    for name in TABLES:
         found, structural = inspect_table(con, loc, name)
         problems += [Problem("error", name, _column_of(msg), msg) for msg in structural]
         if found is not None and not structural:

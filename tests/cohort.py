@@ -18,7 +18,10 @@ TYPES = {
 }
 
 
-def patient(pid: str, subtype: str = "RRMS", first=D(2020, 1, 1), last=D(2021, 1, 1), **kw) -> dict:
+FIRST, LAST = D(2020, 1, 1), D(2021, 1, 1)
+
+
+def patient(pid: str, subtype: str = "RRMS", first=FIRST, last=LAST, **kw) -> dict:
     """A patients row with defaults for every required column."""
     return {
         "patient_id": pid, "subtype": subtype, "sex": kw.pop("sex", "F"),

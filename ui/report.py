@@ -31,8 +31,8 @@ def build(sections: list[dict], filters_text: str, dataset_version: str, selecte
         f"<style>{CSS}</style>",
         "<script type='text/javascript'>", get_plotlyjs(), "</script></head><body>",
         "<h1>Rituximab Cohort Explorer — report</h1>",
-        f"<p class='meta'>{html.escape(selected)} · filters: {html.escape(filters_text)}"
-        f"{' · shared (viewer) mode' if viewer else ''}</p>",
+        (f"<p class='meta'>{html.escape(selected)} · filters: {html.escape(filters_text)}"
+         f"{' · shared (viewer) mode' if viewer else ''}</p>"),
     ]
     for section in sections:
         parts.append(f"<h2>{html.escape(section['title'])}</h2>")

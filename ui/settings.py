@@ -16,7 +16,7 @@ def _secret(section: str, key: str) -> object | None:
         return st.secrets.get(section, {}).get(key)
     except (FileNotFoundError, AttributeError, KeyError):
         return None
-    except Exception:  # a malformed secrets.toml must not take the app down
+    except Exception:  # noqa: BLE001 — a malformed secrets.toml must not take the app down
         return None
 
 
