@@ -90,6 +90,56 @@ def test_cells_of_a_long_table_are_suppressed_within_their_group():
     assert list(hide) == [True, True, False, False, False, False]
 
 
+def test_a_lone_small_cell_of_a_column_gets_a_partner_but_never_the_all_row():
+    # A (2) alone would follow from All (11) − B − C: C is 0 (at a bound), All is the total, so B
+    assert privacy.suppress_table(
+        {"A": {"n": 2}, "B": {"n": 9}, "C": {"n": 0}, "All": {"n": 11}}, small=small
+    ) == {"A": {"n": "small"}, "B": {"n": "secondary"}, "C": {}, "All": {}}
+
+
+def test_a_row_hiding_one_linked_cell_hides_the_rest_of_its_set():
+    # events = pira + raw. raw: RRMS 2 is small, its partner is SPMS 5 (PPMS 0 is at a bound);
+    # pira: RRMS 4 is small, its partner SPMS 5 (smaller than PPMS 7). Each of those rows then
+    # hides its events too, else events − pira would give raw away. The events column then holds
+    # two hidden cells (RRMS, SPMS), so it needs no further partner: PPMS and All stay shown.
+    rows = {
+        "RRMS": {"events": 6, "pira": 4, "raw": 2},
+        "SPMS": {"events": 10, "pira": 5, "raw": 5},
+        "PPMS": {"events": 7, "pira": 7, "raw": 0},
+        "All": {"events": 23, "pira": 16, "raw": 7},
+    }
+    hidden = privacy.suppress_table(rows, ({"events", "pira", "raw"},), small)
+
+    assert hidden == {
+        "RRMS": {"events": "secondary", "pira": "small", "raw": "small"},
+        "SPMS": {"events": "secondary", "pira": "secondary", "raw": "secondary"},
+        "PPMS": {},
+        "All": {},
+    }
+
+
+def test_a_cell_hidden_for_its_row_gets_a_partner_in_its_column():
+    # not_evaluable: RRMS 3 is small, its partner is SPMS 6 (smaller than PPMS 9); the linked
+    # evaluable cells of RRMS and SPMS go with them. The loop runs until nothing changes: the
+    # evaluable column then holds two hidden cells, so nothing more is hidden.
+    rows = {
+        "RRMS": {"evaluable": 20, "not_evaluable": 3},
+        "SPMS": {"evaluable": 30, "not_evaluable": 6},
+        "PPMS": {"evaluable": 40, "not_evaluable": 9},
+        "All": {"evaluable": 90, "not_evaluable": 18},
+    }
+    hidden = privacy.suppress_table(rows, ({"evaluable", "not_evaluable"},), small)
+
+    assert hidden["RRMS"] == {"evaluable": "secondary", "not_evaluable": "small"}
+    assert hidden["SPMS"] == {"evaluable": "secondary", "not_evaluable": "secondary"}
+    assert hidden["PPMS"] == hidden["All"] == {}
+
+
+def test_the_team_sees_every_cell_of_a_table(as_team):
+    rows = {"A": {"n": 2, "m": 1}, "B": {"n": 9, "m": 3}, "All": {"n": 11, "m": 4}}
+    assert privacy.suppress_table(rows, ({"n", "m"},)) == {"A": {}, "B": {}, "All": {}}
+
+
 def test_shown_cells_say_less_than_k_or_hidden(as_viewer):
     values = pd.Series([3, 10, 12])
 
