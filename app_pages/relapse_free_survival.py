@@ -3,13 +3,12 @@
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
-from analysis import survival
 from ui import data, endpoints, privacy
 from ui.components import chart, fmt, fmt_p, header
+from ui.km import km_figure
 from ui.settings import min_count
-from ui.theme import colour, presenting
+from ui.theme import colour
 
 filters, summary = header(
     "Relapse-free survival",
@@ -31,11 +30,6 @@ TIME_DEF = (
 CI_DEF = (
     "95 % CI: exponential Greenwood (log(−log)) formula, lifelines' default; [1, 1] where S = 1."
 )
-
-
-def rgba(hex_colour: str, alpha: float) -> str:
-    h = hex_colour.lstrip("#")
-    return f"rgba({int(h[0:2], 16)}, {int(h[2:4], 16)}, {int(h[4:6], 16)}, {alpha})"
 
 
 def estimate(group: str, months: int, at_risk: int) -> str:
@@ -74,7 +68,6 @@ mode = st.radio(
 )
 km = data.call("km_curves", filters)
 curves = km["by_subtype"] if mode == "By subtype" else [km["pooled"]]
-shown = [privacy.km_cut(c) for c in curves]
 
 p = rfs["logrank_p"]
 if len(order) < 2:
@@ -90,75 +83,7 @@ else:
         help="lifelines logrank_test (two groups) or multivariate_logrank_test (more).",
     )
 
-last = max(max(float(c.durations.max()) for c in curves), 0.0)
-times = survival.risk_times(last)
-fig = make_subplots(
-    rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26], vertical_spacing=0.16,
-    subplot_titles=("", "<b>Number at risk</b>"),
-)
-hidden = []
-for c in shown:
-    col = colour(c.group)
-    label = f"{c.group} (n = {privacy.count(c.n)})"
-    pts = c.points
-    if pts.empty:
-        hidden.append(c.group)
-    else:
-        fig.add_trace(go.Scatter(
-            x=pts["months"], y=pts["ci_high"], mode="lines", line={"width": 0, "shape": "hv"},
-            hoverinfo="skip", showlegend=False, legendgroup=c.group, meta="ci_high",
-        ), row=1, col=1)
-        fig.add_trace(go.Scatter(
-            x=pts["months"], y=pts["ci_low"], mode="lines", line={"width": 0, "shape": "hv"},
-            fill="tonexty", fillcolor=rgba(col, 0.15), hoverinfo="skip", showlegend=False,
-            legendgroup=c.group, meta="ci_low",
-        ), row=1, col=1)
-        fig.add_trace(go.Scatter(
-            x=pts["months"], y=pts["s"], mode="lines", name=label, legendgroup=c.group,
-            meta="curve",
-            line={"color": col, "width": 2.5, "shape": "hv"},
-            customdata=list(zip(pts["ci_low"], pts["ci_high"], pts["at_risk"].map(privacy.count))),
-            hovertemplate=(
-                f"<b>{c.group}</b><br>month %{{x:.1f}}<br>S = %{{y:.1%}} "
-                "(95 % CI %{customdata[0]:.1%}–%{customdata[1]:.1%})<br>"
-                "at risk: %{customdata[2]}<extra></extra>"
-            ),
-        ), row=1, col=1)
-        if not c.censors.empty:
-            fig.add_trace(go.Scatter(
-                x=c.censors["months"], y=c.censors["s"], mode="markers", name=f"{c.group} censored",
-                legendgroup=c.group, showlegend=False, meta="censor",
-                marker={
-                    "symbol": "line-ns-open", "size": 11, "color": col, "line": {"width": 2, "color": col},
-                },
-                hovertemplate=f"<b>{c.group}</b><br>censored at month %{{x:.1f}}<extra></extra>",
-            ), row=1, col=1)
-    fig.add_trace(go.Scatter(
-        x=times, y=[c.group] * len(times), mode="text",
-        text=[privacy.count(n) for n in c.at_risk(times)],
-        textfont={"color": col}, showlegend=False, hoverinfo="skip", meta="at_risk",
-        legendgroup=c.group,
-    ), row=2, col=1)
-fig.update_xaxes(
-    range=[-0.5, last + 0.5], tickvals=times, showticklabels=True,
-    title_text="Months since first dose", row=1, col=1,
-)
-fig.update_xaxes(tickvals=times, showticklabels=False, showgrid=False, row=2, col=1)
-fig.update_yaxes(title_text="Relapse-free (S)", range=[0, 1.03], tickformat=".0%", row=1, col=1)
-fig.update_yaxes(
-    type="category", autorange="reversed", showgrid=False, ticks="", row=2, col=1,
-    categoryorder="array", categoryarray=[c.group for c in shown],
-)
-fig.update_annotations(
-    x=0, xanchor="left", font={"color": "#444444", "size": 18 if presenting() else 13},
-)
-
-km_table = pd.concat(
-    [c.points.assign(group=c.group) for c in shown], ignore_index=True
-)[["group", *survival.CURVE_COLUMNS]]
-if viewer:
-    for column in ("at_risk", "events", "censored"):
-        km_table[column] = km_table[column].map(privacy.count)
+fig, km_table, hidden = km_figure(curves, "Relapse-free (S)")
 events_text = ", ".join(f"{g} {privacy.count(relapsed[g])}" for g in order)
 chart(
     fig, km_table, "Relapse-free survival (Kaplan–Meier)",

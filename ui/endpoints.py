@@ -10,6 +10,7 @@ from analysis import bcells, disability, models, survival
 from queries import Filters
 from ui import data, privacy
 from ui.components import MAX_PATIENTS_DRAWN, chart, fmt, fmt_p, sample_note
+from ui.km import km_figure
 from ui.settings import min_count
 from ui.theme import colour, presenting
 
@@ -57,149 +58,11 @@ def term_label(term: str) -> str:
     return TERM_LABELS.get(term, term)
 
 
-def rgba(hex_colour: str, alpha: float) -> str:
-    h = hex_colour.lstrip("#")
-    return f"rgba({int(h[0:2], 16)}, {int(h[2:4], 16)}, {int(h[4:6], 16)}, {alpha})"
-
-
 def exploratory(f: Filters) -> str:
     return " — exploratory (filtered subgroup)" if f.is_narrowed() else ""
 
 
 # --------------------------------------------------------------------------- EDSS page: CDW / PIRA
-def km_figure(
-    curves: list[survival.Curve], y_title: str
-) -> tuple[go.Figure, pd.DataFrame, list[str]]:
-    """Step curves with CI bands and censor marks over a number-at-risk panel (viewer mode: cut
-    where fewer than k are at risk, small counts hidden); the table behind it; groups not drawn."""
-    shown = [privacy.km_cut(c) for c in curves]
-    last = max([float(c.durations.max()) for c in curves if c.n] + [0.0])
-    times = survival.risk_times(last)
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        row_heights=[0.74, 0.26],
-        vertical_spacing=0.16,
-        subplot_titles=("", "<b>Number at risk</b>"),
-    )
-    hidden = []
-    for c in shown:
-        col, pts = colour(c.group), c.points
-        if pts.empty:
-            hidden.append(c.group)
-        else:
-            fig.add_trace(
-                go.Scatter(
-                    x=pts["months"],
-                    y=pts["ci_high"],
-                    mode="lines",
-                    line=dict(width=0, shape="hv"),
-                    hoverinfo="skip",
-                    showlegend=False,
-                    legendgroup=c.group,
-                ),
-                row=1,
-                col=1,
-            )
-            fig.add_trace(
-                go.Scatter(
-                    x=pts["months"],
-                    y=pts["ci_low"],
-                    mode="lines",
-                    line=dict(width=0, shape="hv"),
-                    fill="tonexty",
-                    fillcolor=rgba(col, 0.15),
-                    hoverinfo="skip",
-                    showlegend=False,
-                    legendgroup=c.group,
-                ),
-                row=1,
-                col=1,
-            )
-            fig.add_trace(
-                go.Scatter(
-                    x=pts["months"],
-                    y=pts["s"],
-                    mode="lines",
-                    legendgroup=c.group,
-                    name=f"{c.group} (n = {privacy.count(c.n)})",
-                    line=dict(color=col, width=2.5, shape="hv"),
-                    customdata=list(
-                        zip(pts["ci_low"], pts["ci_high"], pts["at_risk"].map(privacy.count))
-                    ),
-                    hovertemplate=(
-                        f"<b>{c.group}</b><br>month %{{x:.1f}}<br>free of CDW %{{y:.1%}} "
-                        "(95 % CI %{customdata[0]:.1%}–%{customdata[1]:.1%})<br>"
-                        "at risk: %{customdata[2]}<extra></extra>"
-                    ),
-                ),
-                row=1,
-                col=1,
-            )
-            if not c.censors.empty:
-                fig.add_trace(
-                    go.Scatter(
-                        x=c.censors["months"],
-                        y=c.censors["s"],
-                        mode="markers",
-                        showlegend=False,
-                        legendgroup=c.group,
-                        marker=dict(
-                            symbol="line-ns-open", size=11, color=col, line=dict(width=2, color=col)
-                        ),
-                        hovertemplate=f"<b>{c.group}</b><br>censored at month %{{x:.1f}}"
-                        "<extra></extra>",
-                    ),
-                    row=1,
-                    col=1,
-                )
-        fig.add_trace(
-            go.Scatter(
-                x=times,
-                y=[c.group] * len(times),
-                mode="text",
-                text=[privacy.count(n) for n in c.at_risk(times)],
-                textfont=dict(color=colour(c.group)),
-                showlegend=False,
-                hoverinfo="skip",
-                legendgroup=c.group,
-            ),
-            row=2,
-            col=1,
-        )
-    fig.update_xaxes(
-        range=[-0.5, last + 0.5],
-        tickvals=times,
-        showticklabels=True,
-        title_text="Months since first dose",
-        row=1,
-        col=1,
-    )
-    fig.update_xaxes(tickvals=times, showticklabels=False, showgrid=False, row=2, col=1)
-    fig.update_yaxes(title_text=y_title, range=[0, 1.03], tickformat=".0%", row=1, col=1)
-    fig.update_yaxes(
-        type="category",
-        autorange="reversed",
-        showgrid=False,
-        ticks="",
-        row=2,
-        col=1,
-        categoryorder="array",
-        categoryarray=[c.group for c in shown],
-    )
-    fig.update_annotations(
-        x=0, xanchor="left", font=dict(color="#444444", size=18 if presenting() else 13)
-    )
-    table = pd.concat(
-        [c.points.assign(group=c.group) for c in shown] or [pd.DataFrame()], ignore_index=True
-    )
-    table = table.reindex(columns=["group", *survival.CURVE_COLUMNS])
-    for column in ("at_risk", "events", "censored"):
-        table[column] = privacy.counts(table[column])
-    return fig, table, hidden
-
-
 def _estimate(value: dict | None, at_risk: int, evaluable: int) -> str:
     if not evaluable:
         return "n/a (none evaluable)"
@@ -309,7 +172,7 @@ def cdw_section(f: Filters, s: dict) -> None:
                 st.markdown(
                     f"**Log-rank test across subtypes ({', '.join(groups)}):** {fmt_p(p, f)}"
                 )
-            fig, table, hidden = km_figure(curves[key], f"Free of {label}")
+            fig, table, hidden = km_figure(curves[key], f"Free of {label}", "free of CDW")
             n_text = "; ".join(
                 f"{g}: {privacy.count(d[key][g]['evaluable'])} evaluable, "
                 f"{privacy.count(d[key][g]['events'])} events"
@@ -415,7 +278,7 @@ def cdw_timeline(f: Filters, d: dict) -> None:
             y=edss["edss"],
             mode="lines+markers",
             name="EDSS",
-            line=dict(color=colour(row["subtype"]), width=2.5),
+            line={"color": colour(row["subtype"]), "width": 2.5},
             hovertemplate="month %{x:.1f}: EDSS %{y:.1f}<extra></extra>",
         )
     )
@@ -437,9 +300,12 @@ def cdw_timeline(f: Filters, d: dict) -> None:
                 y=[y],
                 mode="markers",
                 name=name,
-                marker=dict(
-                    symbol=symbol, size=16, color="#D55E00", line=dict(width=1, color="#333333")
-                ),
+                marker={
+                    "symbol": symbol,
+                    "size": 16,
+                    "color": "#D55E00",
+                    "line": {"width": 1, "color": "#333333"},
+                },
                 hovertemplate=f"{name}: month %{{x:.1f}}<extra></extra>",
             )
         )
@@ -450,7 +316,7 @@ def cdw_timeline(f: Filters, d: dict) -> None:
                 y=[edss["edss"].max() + 0.6] * len(relapses),
                 mode="markers",
                 name="Relapse",
-                marker=dict(symbol="x", size=12, color="#CC0000"),
+                marker={"symbol": "x", "size": 12, "color": "#CC0000"},
                 hovertemplate="relapse at month %{x:.1f}<extra></extra>",
             )
         )
@@ -658,16 +524,16 @@ def _forest(table: pd.DataFrame) -> go.Figure:
                 mode="markers",
                 name=name,
                 showlegend=False,
-                marker=dict(symbol="square", size=11, color=mark),
-                error_x=dict(
-                    type="data",
-                    symmetric=False,
-                    array=rows["ci_high"] - rows["ratio"],
-                    arrayminus=rows["ratio"] - rows["ci_low"],
-                    color=mark,
-                    thickness=2,
-                    width=6,
-                ),
+                marker={"symbol": "square", "size": 11, "color": mark},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": rows["ci_high"] - rows["ratio"],
+                    "arrayminus": rows["ratio"] - rows["ci_low"],
+                    "color": mark,
+                    "thickness": 2,
+                    "width": 6,
+                },
                 customdata=rows[["Estimate (95 % CI)", "p"]].to_numpy(),
                 hovertemplate="<b>%{y}</b><br>" + name + " %{customdata[0]}<br>%{customdata[1]}"
                 "<extra></extra>",
@@ -678,7 +544,7 @@ def _forest(table: pd.DataFrame) -> go.Figure:
         fig.add_vline(x=1, line_dash="dot", line_color="#888888", row=1, col=col)
         fig.update_xaxes(type="log", title_text=f"{name} (log scale)", row=1, col=col)
     fig.update_yaxes(categoryorder="array", categoryarray=order)
-    fig.update_annotations(font=dict(size=18 if presenting() else 13))
+    fig.update_annotations(font={"size": 18 if presenting() else 13})
     return fig
 
 
@@ -739,16 +605,16 @@ def bcell_section(f: Filters, s: dict) -> None:
                 y=frame["median"],
                 mode="lines+markers",
                 showlegend=False,
-                line=dict(color=mark, width=2.5),
-                marker=dict(size=8),
-                error_y=dict(
-                    type="data",
-                    symmetric=False,
-                    array=frame["q3"] - frame["median"],
-                    arrayminus=frame["median"] - frame["q1"],
-                    color=mark,
-                    thickness=1.5,
-                ),
+                line={"color": mark, "width": 2.5},
+                marker={"size": 8},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": frame["q3"] - frame["median"],
+                    "arrayminus": frame["median"] - frame["q1"],
+                    "color": mark,
+                    "thickness": 1.5,
+                },
                 customdata=list(
                     zip(frame["q1"], frame["q3"], frame["patients"].map(privacy.count))
                 ),
@@ -776,7 +642,7 @@ def bcell_section(f: Filters, s: dict) -> None:
         fig.add_hline(y=f.igg_threshold, line_dash="dash", line_color="#D55E00", row=1, col=2,
                       annotation_text=f"low IgG < {f.igg_threshold:g} g/L")
     fig.update_yaxes(rangemode="tozero", row=1, col=1)
-    fig.update_annotations(font=dict(size=18 if presenting() else 13))
+    fig.update_annotations(font={"size": 18 if presenting() else 13})
     table = pd.concat([cd19, igg])[
         ["test", "unit", "month", "samples", "patients", "q1", "median", "q3"]
     ]
@@ -825,13 +691,13 @@ def bcell_section(f: Filters, s: dict) -> None:
             x=drawn["month"],
             y=drawn["repopulated_pct"],
             marker_color="#0072B2",
-            error_y=dict(
-                type="data",
-                symmetric=False,
-                array=drawn["ci_high"] - drawn["repopulated_pct"],
-                arrayminus=drawn["repopulated_pct"] - drawn["ci_low"],
-                color="#333333",
-            ),
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": drawn["ci_high"] - drawn["repopulated_pct"],
+                "arrayminus": drawn["repopulated_pct"] - drawn["ci_low"],
+                "color": "#333333",
+            },
             customdata=drawn["label"],
             hovertemplate="month %{x}: %{y:.1f} % repopulated (%{customdata})<extra></extra>",
         )

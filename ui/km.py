@@ -1,0 +1,98 @@
+"""The Kaplan–Meier chart every survival section draws: step curves with CI bands and censor marks
+over an aligned number-at-risk panel, cut for viewers by `privacy.km_cut`."""
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from analysis import survival
+from ui import privacy
+from ui.theme import colour, presenting
+
+
+def rgba(hex_colour: str, alpha: float) -> str:
+    """'#RRGGBB' as a plotly rgba() colour with the given opacity."""
+    h = hex_colour.lstrip("#")
+    return f"rgba({int(h[0:2], 16)}, {int(h[2:4], 16)}, {int(h[4:6], 16)}, {alpha})"
+
+
+def km_figure(
+    curves: list[survival.Curve], y_title: str, estimate: str = "S ="
+) -> tuple[go.Figure, pd.DataFrame, list[str]]:
+    """Step curves with CI bands and censor marks over a number-at-risk panel (viewer mode: cut
+    where fewer than k are at risk, small counts hidden); the table behind it; groups not drawn.
+
+    ``estimate`` names S(t) in the hover text ('S =', 'free of CDW'). Traces carry ``meta``
+    ('ci_high', 'ci_low', 'curve', 'censor', 'at_risk') so tests can find them.
+    """
+    shown = [privacy.km_cut(c) for c in curves]
+    last = max([float(c.durations.max()) for c in curves if c.n] + [0.0])
+    times = survival.risk_times(last)
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26], vertical_spacing=0.16,
+        subplot_titles=("", "<b>Number at risk</b>"),
+    )
+    hidden = []
+    for c in shown:
+        col, pts = colour(c.group), c.points
+        if pts.empty:
+            hidden.append(c.group)
+        else:
+            # the band: the upper bound, then the lower bound filled up to it
+            band = {"fill": "tonexty", "fillcolor": rgba(col, 0.15)}
+            for bound, fill in (("ci_high", {}), ("ci_low", band)):
+                fig.add_trace(go.Scatter(
+                    x=pts["months"], y=pts[bound], mode="lines", line={"width": 0, "shape": "hv"},
+                    hoverinfo="skip", showlegend=False, legendgroup=c.group, meta=bound, **fill,
+                ), row=1, col=1)
+            fig.add_trace(go.Scatter(
+                x=pts["months"], y=pts["s"], mode="lines", meta="curve", legendgroup=c.group,
+                name=f"{c.group} (n = {privacy.count(c.n)})",
+                line={"color": col, "width": 2.5, "shape": "hv"},
+                customdata=list(
+                    zip(pts["ci_low"], pts["ci_high"], pts["at_risk"].map(privacy.count))
+                ),
+                hovertemplate=(
+                    f"<b>{c.group}</b><br>month %{{x:.1f}}<br>{estimate} %{{y:.1%}} "
+                    "(95 % CI %{customdata[0]:.1%}–%{customdata[1]:.1%})<br>"
+                    "at risk: %{customdata[2]}<extra></extra>"
+                ),
+            ), row=1, col=1)
+            if not c.censors.empty:
+                fig.add_trace(go.Scatter(
+                    x=c.censors["months"], y=c.censors["s"], mode="markers",
+                    name=f"{c.group} censored", legendgroup=c.group, showlegend=False,
+                    meta="censor",
+                    marker={
+                        "symbol": "line-ns-open", "size": 11, "color": col,
+                        "line": {"width": 2, "color": col},
+                    },
+                    hovertemplate=f"<b>{c.group}</b><br>censored at month %{{x:.1f}}"
+                    "<extra></extra>",
+                ), row=1, col=1)
+        fig.add_trace(go.Scatter(
+            x=times, y=[c.group] * len(times), mode="text",
+            text=[privacy.count(n) for n in c.at_risk(times)],
+            textfont={"color": col}, showlegend=False, hoverinfo="skip", meta="at_risk",
+            legendgroup=c.group,
+        ), row=2, col=1)
+    fig.update_xaxes(
+        range=[-0.5, last + 0.5], tickvals=times, showticklabels=True,
+        title_text="Months since first dose", row=1, col=1,
+    )
+    fig.update_xaxes(tickvals=times, showticklabels=False, showgrid=False, row=2, col=1)
+    fig.update_yaxes(title_text=y_title, range=[0, 1.03], tickformat=".0%", row=1, col=1)
+    fig.update_yaxes(
+        type="category", autorange="reversed", showgrid=False, ticks="", row=2, col=1,
+        categoryorder="array", categoryarray=[c.group for c in shown],
+    )
+    fig.update_annotations(
+        x=0, xanchor="left", font={"color": "#444444", "size": 18 if presenting() else 13},
+    )
+    table = pd.concat(
+        [c.points.assign(group=c.group) for c in shown] or [pd.DataFrame()], ignore_index=True
+    )
+    table = table.reindex(columns=["group", *survival.CURVE_COLUMNS])
+    for column in ("at_risk", "events", "censored"):
+        table[column] = privacy.counts(table[column])
+    return fig, table, hidden
