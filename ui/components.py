@@ -12,7 +12,7 @@ from queries import Filters
 from ui import data, privacy
 from ui import filters as shared_filters
 from ui.settings import APP_VERSION
-from ui.text import plain
+from ui.text import chart_data_as_text, chart_text, plain
 from ui.theme import style
 
 
@@ -62,7 +62,7 @@ def with_provenance(fig: go.Figure) -> go.Figure:
     # three short lines rather than one long one, so that narrow charts do not clip it
     _, version = data.current()
     text = (f"Dataset {version} · {dt.date.today().isoformat()}<br>"
-            f"filters: {shared_filters.describe(shared_filters.current())}<br>"
+            f"filters: {chart_text(shared_filters.describe(shared_filters.current()))}<br>"
             f"Rituximab Cohort Explorer {APP_VERSION}")
     note = {
         "text": text, "xref": "paper", "yref": "paper", "x": 0, "y": 0, "xanchor": "left",
@@ -98,6 +98,7 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, caption: str, height: 
 
     The chart's toolbar saves a PNG; an SVG is drawn on request. Both carry the provenance line.
     """
+    chart_data_as_text(fig)
     style(fig, height)
     with_provenance(fig)
     slug = _slug(name)
