@@ -63,7 +63,7 @@ every_patient = not assessed["sampled"].any()
 no_followup = total - change["all"]["n"]
 if viewer:
     # patient-level charts leave out groups too small to show without identifying someone
-    small_groups = [g for g in order if 0 < change[g]["n"] < k]
+    small_groups = [g for g in order if privacy.small(change[g]["n"])]
     plotted = assessed[~assessed["subtype"].isin(small_groups)].copy()
 else:
     small_groups = []

@@ -398,10 +398,7 @@ if privacy.viewer():
     for kind in MARKERS:
         n = per_kind[kind]
         kind_hidden = privacy.suppress({g: (int(n[g]), None) for g in order})
-        behind[kind] = [
-            "hidden" if kind_hidden.get(g) == "secondary" else privacy.count(int(n[g]))
-            for g in order
-        ]
+        behind[kind] = [privacy.shown(int(n[g]), kind_hidden.get(g)) for g in order]
 else:
     lane_of = {pid: i for i, pid in enumerate(lanes["patient_id"])}
     behind = swim["listing"].sort_values("patient_id", key=lambda ids: ids.map(lane_of), kind="stable")

@@ -219,12 +219,12 @@ def cdw_timeline(f: Filters, d: dict) -> None:
     """One patient's EDSS over time: the worsening, its confirmation, the RAW window, relapses."""
     st.subheader("A patient's EDSS timeline")
     events = call("cdw_patients", f)
-    k = min_count()
     if privacy.viewer():
+        # a group of 0 evaluable has no worsening to list, so only small groups need leaving out
         small_groups = [
             g
             for g in d["cdw_3m"]
-            if g not in ("all", "logrank_p") and d["cdw_3m"][g]["evaluable"] < k
+            if g not in ("all", "logrank_p") and privacy.small(d["cdw_3m"][g]["evaluable"])
         ]
         events = events[~events["subtype"].isin(small_groups)]
     if events.empty:
@@ -674,8 +674,7 @@ def bcell_section(f: Filters, s: dict) -> None:
     share = cd19[cd19["classified_patients"] > 0].copy()
     hide = pd.Series(
         [
-            privacy.small(r.repopulated_patients)
-            or privacy.small(r.classified_patients - r.repopulated_patients)
+            privacy.breakdown_hidden([(r.repopulated_patients, r.classified_patients)])
             for r in share.itertuples()
         ],
         index=share.index,
