@@ -19,16 +19,16 @@ SQL_DIR = Path(__file__).parent / "sql"
 SETUP = (
     "contract_constants", "contract_macros", "patient_facts", "selected_patients", "edss_values",
 )
-# run, in order, on the first query that names the key, not at open: only the virtual-care page
-# reads the engagement facts, only the safety page the lab values
+# run, in order, on the first query that names one of the statements, not at open: only the
+# virtual-care page reads the engagement facts, only the safety page the lab values
 ON_FIRST_USE = {
     "engagement_facts": ("engagement_facts",),
-    "lab_values_in_window": ("lab_facts", "lab_values_in_window"),
+    "lab_values_in_window": ("lab_facts", "cd19_facts", "lab_values_in_window"),
 }
 # the statements that build tables from the data: their tables live in an in-memory database that
 # compresses them (a tenth of the memory at 100,000 patients), each read through a view of its name
 FACTS_DB = "facts"
-BUILDS_TABLES = ("patient_facts", "lab_facts", "engagement_facts")
+BUILDS_TABLES = ("patient_facts", "lab_facts", "cd19_facts", "engagement_facts")
 CONSTANTS = {"days_per_month": DAYS_PER_MONTH, "days_per_year": DAYS_PER_YEAR}
 # Dataset.run keeps this many recent results of at most this many rows
 RECENT_RESULTS, RECENT_MAX_ROWS = 64, 5000
@@ -237,7 +237,7 @@ class Dataset:
 
     def _build_used(self, sql: str) -> None:
         for name, statements in ON_FIRST_USE.items():
-            if name not in self._built and name in sql:
+            if name not in self._built and any(statement in sql for statement in statements):
                 with self._lock:
                     if name not in self._built:
                         for statement in statements:

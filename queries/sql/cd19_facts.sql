@@ -1,0 +1,47 @@
+-- Built on the first query that reads lab values (with lab_facts, queries/dataset.py ON_FIRST_USE), in
+-- the compressed facts database. One row per CD19 or IgG value inside its patient's window taken after
+-- a course began, placed in the whole month since the start of the patient's last course before the
+-- sample (0 = within the first month), with its unit normalised and, for CD19, whether it shows
+-- repopulation (>= 1 when the unit is % of lymphocytes, >= 10 when it is cells/µL; other units
+-- unclassified). A course starts at its first dose inside the window; a sample on a dose day belongs
+-- to the course before (blood is drawn before the infusion). None of this depends on the filters, so
+-- cd19_by_interval.sql only selects these rows and counts.
+-- No parameters.
+create or replace table cd19_facts as
+with course_starts as (
+    select i.patient_id, i.course, min(i.dose_date) as start_date
+    from infusions i
+    join patients p using (patient_id)
+    where i.dose_date between p.first_dose_date and p.last_followup_date
+    group by i.patient_id, i.course
+),
+samples as (
+    select
+        l.patient_id,
+        l.test,
+        l.sample_date,
+        l.value,
+        case
+            when l.test <> 'CD19' then l.unit
+            when replace(lower(trim(l.unit)), ' ', '') in ('%', 'percent', '%lymphocytes',
+                                                          '%oflymphocytes') then '%'
+            when replace(replace(replace(lower(trim(l.unit)), 'µ', 'u'), 'μ', 'u'), ' ', '') in (
+                'cells/ul', '/ul', 'cells/mm3', '/mm3', '10^6/l', 'x10^6/l', '10e6/l'
+            ) then 'cells/µL'
+            else l.unit
+        end as unit
+    from lab_facts l  -- the values inside their windows (lab_facts.sql)
+    where l.test in ('CD19', 'IgG')
+),
+placed as (
+    select
+        s.*,
+        cast(floor(months(s.sample_date - c.start_date)) as integer) as month,
+        case
+            when s.test = 'CD19' and s.unit = '%' then s.value >= 1
+            when s.test = 'CD19' and s.unit = 'cells/µL' then s.value >= 10
+        end as repopulated
+    from samples s
+    asof join course_starts c on s.patient_id = c.patient_id and s.sample_date > c.start_date
+)
+select patient_id, test, unit, month, value, repopulated from placed
