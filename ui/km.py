@@ -82,8 +82,10 @@ def km_figure(
     )
     fig.update_xaxes(tickvals=times, showticklabels=False, showgrid=False, row=2, col=1)
     fig.update_yaxes(title_text=y_title, range=[0, 1.03], tickformat=".0%", row=1, col=1)
+    # half a row of room above the first group and below the last: autorange fits the rows' centres
+    # only, which clipped the first row's numbers under the panel's title
     fig.update_yaxes(
-        type="category", autorange="reversed", showgrid=False, ticks="", row=2, col=1,
+        type="category", range=[len(shown) - 0.5, -0.5], showgrid=False, ticks="", row=2, col=1,
         categoryorder="array", categoryarray=[c.group for c in shown],
     )
     fig.update_annotations(
