@@ -4,11 +4,13 @@ adjusted models, B-cell repopulation; team and viewer mode. Expected numbers by 
 import datetime as dt
 import json
 
+import numpy as np
 import pytest
 from scipy import stats
 from streamlit.testing.v1 import AppTest
 
 from analysis.bcells import bcell_rows
+from analysis.disability import cdw_curves
 from queries import Dataset, Filters
 from tests.apptest import DEMO, open_page, plotly_values, table_with
 from tests.cohort import D, doses, patient, write
@@ -189,6 +191,25 @@ def test_cdw_counts_in_viewer_mode_hide_small_counts_and_what_gives_them_away(mo
     spms = table[(table["Definition"] == "CDW-3m") & (table["Group"] == "SPMS")].iloc[0]
     assert spms[["CDW events", "PIRA", "RAW"]].tolist() == ["hidden"] * 3
     assert "RTX-" not in json.dumps([spec(at, i) for i in range(len(at.get("plotly_chart")))])
+
+
+def test_cdw_curves_in_viewer_mode_end_where_fewer_than_k_remain_at_risk(monkeypatch):
+    # the times themselves come from analysis.disability (tested against tests/reference_endpoints);
+    # here: the drawn curve (ui.km.km_figure) stops at the 5th-largest time, the last t at which
+    # 5 or more patients (time ≥ t) remain at risk
+    curves = cdw_curves(Dataset(DEMO), Filters(), confirm_days=84)
+
+    at = section("cdw_section", DEMO, monkeypatch, viewer=True)
+
+    drawn = spec(at, 0)["data"]  # the CDW-3m tab's chart
+    for c in curves:
+        (line,) = [t for t in drawn if t.get("meta") == "curve" and t["legendgroup"] == c.group]
+        x = plotly_values(line["x"], as_array=True)
+        times = np.sort(c.durations)
+        assert x.max() == pytest.approx(times[-5])
+        assert ((times[None, :] >= x[:, None]).sum(axis=1) >= 5).all()
+        (at_risk,) = [t for t in drawn if t.get("meta") == "at_risk" and t["legendgroup"] == c.group]
+        assert not any(t.isdigit() and 0 < int(t) < 5 for t in at_risk["text"])
 
 
 def test_cdw_section_without_follow_up_edss_explains_itself(tmp_path, monkeypatch):
