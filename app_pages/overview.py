@@ -200,13 +200,14 @@ st.subheader("Published vs this dataset")
 everyone = data.run("exposure_by_subtype", Filters())
 published_rows = []
 for c in compare(data.summary(Filters()), tuple(everyone.iloc[0][["followup_min", "followup_max"]])):
-    hidden = (privacy.suppress(c.cells).get(c.cell, False) if c.cells
-              else any(privacy.small(n) for n in c.counts))
+    hidden = (privacy.suppress(c.cells).get(c.cell) if c.cells
+              else "small" if any(privacy.small(n) for n in c.counts) else None)
     published_rows.append({
         "Figure": c.figure,
         "Published": c.published,
         "This dataset (all patients)": (
-            c.computed if not hidden else "hidden" if hidden == "secondary" else f"< {k}"
+            c.computed if not hidden
+            else privacy.hidden_count(hidden, c.cells[c.cell][1] if c.cells else None, k)
         ),
         "Match": "not shown (small count)" if hidden else "✓ matches" if c.match else "✗ differs",
     })

@@ -236,3 +236,10 @@ def test_the_team_sees_patient_ids(as_team):
     ids = pd.Series(["RTX-001"])
 
     assert privacy.anonymous_ids(ids).tolist() == ["RTX-001"]
+
+
+def test_hidden_count_says_what_stands_in_for_each_reason():
+    assert privacy.hidden_count("small", k=5) == "< 5"
+    assert privacy.hidden_count("complement", 40, k=5) == "≥ 36"  # 40 − 5 + 1: at most 4 not counted
+    assert privacy.hidden_count("secondary", 40, k=5) == "hidden"
+    assert privacy.hidden_count("complement", None, k=5) == "hidden"  # no total: nothing to bound

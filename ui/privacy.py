@@ -158,15 +158,23 @@ def shown_cells(values: pd.Series, hide: pd.Series) -> list[str]:
     return [count(n) if small(n) or not h else HIDDEN for n, h in zip(values, hide)]
 
 
+def hidden_count(reason: str, total: int | None = None, k: int | None = None) -> str:
+    """What stands in place of a count `suppress` hides: '< k' (small), '≥ N − k + 1' (complement
+    of a total N, which must be given), 'hidden' (secondary)."""
+    k = k or min_count()
+    if reason == "small":
+        return f"< {k}"
+    if reason == "complement" and total is not None:
+        return f"≥ {total - k + 1}"
+    return HIDDEN
+
+
 def share(n: int, total: int, reason: str | None, k: int | None = None) -> str:
     """'n of N (x %)', or what viewer mode may say instead given `suppress`'s reason."""
-    k = k or min_count()
     if not total:
         return "n/a"
-    if reason == "small":
-        return f"< {k} of {count(total)}"
-    if reason == "complement":
-        return f"≥ {total - k + 1} of {count(total)}"
+    if reason in ("small", "complement"):
+        return f"{hidden_count(reason, total, k)} of {count(total)}"
     if reason == "secondary":
         return HIDDEN
     return f"{n:,} of {total:,} ({100 * n / total:.1f} %)"

@@ -25,12 +25,8 @@ def format_cell(
         n, total = cell["n"], cell["total"]
         if not total:
             return "n/a"
-        if hidden == "small":
-            return f"< {k}"
-        if hidden == "complement":
-            return f"≥ {total - k + 1}"
-        if hidden == "secondary":
-            return "hidden"
+        if hidden:
+            return privacy.hidden_count(hidden, total, k)
         return f"{count(n)} ({100 * n / total:.1f} %)"
     if not cell["n"]:
         return "n/a"
