@@ -37,6 +37,8 @@ DATA = ROOT / "benchmarks" / "data"
 PAGES = ["overview", "subtypes", "relapse_free_survival", "edss", "safety", "virtual_care"]
 # A filter change a user makes: two subtypes, follow-up at least a year and a half, up to 12 doses.
 CHANGED = {"subtypes": ("RRMS", "NMOSD"), "followup_min": 18.0, "doses_max": 12}
+# summary parts added with the v2 endpoints, after issue 11 set the summary target
+V2_PARTS = ("disability", "models")
 
 
 def median_time(fn, repeats: int) -> float:
@@ -110,15 +112,19 @@ def measure(n: int, repeats: int, page_calls: dict) -> dict:
     rows = {f.stem: None for f in folder.glob("*.parquet")}
     result: dict = {"n": n}
     result["open_s"] = median_time(lambda: Dataset(folder).close(), repeats)
-    # the per-patient engagement facts are built on the first query that reads them (virtual care)
-    first_use = []
+    # the engagement facts are built on the first query that reads them (virtual care), the lab
+    # facts on the first lab query (safety)
+    first_use: dict[str, list[float]] = {"first_use_s": [], "first_use_labs_s": []}
     for _ in range(repeats):
-        fresh = Dataset(folder)
-        start = time.perf_counter()
-        fresh.run("engagement_totals", Filters())
-        first_use.append(time.perf_counter() - start)
-        fresh.close()
-    result["first_use_s"] = statistics.median(first_use)
+        for key, query, params in (("first_use_s", "engagement_totals", {}),
+                                   ("first_use_labs_s", "lab_values_by_interval",
+                                    {"test": "IgG", "below": 7.0})):
+            fresh = Dataset(folder)
+            start = time.perf_counter()
+            fresh.run(query, Filters(), **params)
+            first_use[key].append(time.perf_counter() - start)
+            fresh.close()
+    result |= {key: statistics.median(times) for key, times in first_use.items()}
     ds = Dataset(folder)
     for table in rows:
         rows[table] = int(ds.sql(f"select count(*) as n from {table}")["n"].iloc[0])
@@ -138,6 +144,13 @@ def measure(n: int, repeats: int, page_calls: dict) -> dict:
     }
     for key in PARTS:
         result["summary_parts_s"][key] = median_time(first(lambda k=key: part(ds, changed, k)), repeats)
+
+    # the keys issue 11's target was set for (before the v2 endpoints "disability" and "models")
+    def v1(filters):
+        return lambda: (base(ds, filters), *(part(ds, filters, k) for k in PARTS if k not in V2_PARTS))
+
+    result["summary_v1_s"] = median_time(first(v1(Filters())), repeats)
+    result["summary_v1_filtered_s"] = median_time(first(v1(changed)), repeats)
 
     @st.cache_data(show_spinner=False)
     def cached(kind: str, filters, params: tuple):
@@ -301,11 +314,16 @@ def write(results: list[dict], start_s: float | None, out: Path, repeats: int) -
         "|---|---|---|---|",
         (f"| every page's data after a filter change ≤ {t['page'] * 1000:.0f} ms | worst {worst[0]} "
         f"{worst[1]['filter_change_s'] * 1000:.0f} ms | – | {verdict(worst[1]['filter_change_s'] <= t['page'])} |"),
-        (f"| summary in-process ≤ {t['summary']} s | {largest['summary_filtered_s']:.2f} s (filter change), "
-        f"{largest['summary_s']:.2f} s (no filter) | {largest['baseline_s']:.2f} s | "
-        f"{verdict(max(largest['summary_s'], largest['summary_filtered_s']) <= t['summary'])} |"),
+        (f"| summary in-process ≤ {t['summary']} s (the keys the issue set it for: counts, intervals, rfs, "
+         f"edss_change) | {largest['summary_v1_filtered_s']:.2f} s (filter change), "
+         f"{largest['summary_v1_s']:.2f} s (no filter) | {largest['baseline_s']:.2f} s | "
+         f"{verdict(max(largest['summary_v1_s'], largest['summary_v1_filtered_s']) <= t['summary'])} |"),
+        (f"| the whole summary, with the v2 endpoints ({', '.join(V2_PARTS)}) | "
+         f"{largest['summary_filtered_s']:.2f} s (filter change), {largest['summary_s']:.2f} s (no filter) "
+         f"| – | {verdict(max(largest['summary_s'], largest['summary_filtered_s']) <= t['summary'])} |"),
         (f"| opening the dataset ≤ {t['open']} s | {largest['open_s']:.2f} s (then "
-         f"{largest['first_use_s']:.2f} s on the first virtual-care query) | {largest['baseline_open_s']:.2f} s "
+         f"{largest['first_use_s']:.2f} s on the first virtual-care query, "
+         f"{largest['first_use_labs_s']:.2f} s on the first lab query) | {largest['baseline_open_s']:.2f} s "
         f"(read every table) | {verdict(largest['open_s'] <= t['open'])} |"),
         (f"| peak memory ≤ {t['memory']} MiB | {largest['peak_rss_mib']:.0f} MiB | "
         f"{largest['baseline_rss_mib']:.0f} MiB | {verdict(largest['peak_rss_mib'] <= t['memory'])} |"),
@@ -335,8 +353,12 @@ def write(results: list[dict], start_s: float | None, out: Path, repeats: int) -
             f"{r['baseline_open_s'] * 1000:.0f} ms (read every table) |"),
             (f"| first virtual-care query after opening (builds the engagement facts) | "
              f"{r['first_use_s'] * 1000:.0f} ms | |"),
+            (f"| first lab query after opening (builds the lab and CD19 facts) | "
+             f"{r['first_use_labs_s'] * 1000:.0f} ms | |"),
             f"| summary, no filter | {r['summary_s'] * 1000:.0f} ms | {r['baseline_s'] * 1000:.0f} ms |",
             f"| summary, filter change | {r['summary_filtered_s'] * 1000:.0f} ms | – |",
+            (f"| summary without the v2 endpoints, no filter / filter change | "
+             f"{r['summary_v1_s'] * 1000:.0f} ms / {r['summary_v1_filtered_s'] * 1000:.0f} ms | |"),
             f"| ratio project / baseline (summary) | {r['ratio']:.2f} | |",
             *(f"| summary part on the filter change: {k} | {v * 1000:.0f} ms | |"
               for k, v in r.get("summary_parts_s", {}).items()),
