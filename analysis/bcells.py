@@ -15,11 +15,21 @@ def bcell_rows(ds: Dataset, filters: Filters) -> pd.DataFrame:
         proportion(int(r.repopulated_patients), int(r.classified_patients)) or {}
         for r in rows.itertuples()
     ]
-    return rows.assign(
+    rows = rows.assign(
         repopulated_pct=[s.get("pct") for s in shares],
         ci_low=[s.get("ci_low") for s in shares],
         ci_high=[s.get("ci_high") for s in shares],
     )
+    return _main_unit(rows)
+
+
+def _main_unit(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per test, only the rows in the unit with the most samples, so that a chart has one axis."""
+    if rows.empty:
+        return rows
+    totals = rows.groupby(["test", "unit"], as_index=False)["samples"].sum()
+    main = totals.sort_values("samples", ascending=False, kind="stable").drop_duplicates("test")
+    return rows.merge(main[["test", "unit"]], on=["test", "unit"])
 
 
 CALLS = {"bcell_rows": bcell_rows}

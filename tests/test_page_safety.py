@@ -4,6 +4,7 @@ Expected numbers come from analysis.summary on the demo dataset, from scipy (exa
 Clopper–Pearson intervals) or from pandas over the demo parquet files, never from the page itself.
 """
 
+import html
 from functools import partial
 
 import pandas as pd
@@ -92,7 +93,8 @@ def test_platelet_chart_shows_the_thrombocytopenia_value():
     spec = chart_spec(at, "Platelets")
     ys = [y for trace in spec["data"] for y in plotly_values(trace.get("y"))]
     assert 11.5 in ys
-    low = next(t for t in spec["data"] if t["name"].startswith("< 100"))
+    # trace names are escaped for plotly ("&lt; 100"), which draws them as "< 100"
+    low = next(t for t in spec["data"] if html.unescape(t["name"]).startswith("< 100"))
     assert sorted(plotly_values(low["y"])) == [11.5, 38.0, 84.0]
     assert any(shape.get("y0") == 150 for shape in spec["layout"]["shapes"])
 

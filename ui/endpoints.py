@@ -574,12 +574,8 @@ def bcell_section(f: Filters, s: dict) -> None:
         )
         return
     k = min_count()
-    unit = cd19.groupby("unit")["samples"].sum().idxmax()
-    cd19 = cd19[cd19["unit"] == unit]
+    unit = cd19["unit"].iloc[0]  # bcell_rows keeps one unit per test, the one most samples have
     igg = rows[(rows["test"] == "IgG")]
-    igg = (
-        igg[igg["unit"] == igg.groupby("unit")["samples"].sum().idxmax()] if not igg.empty else igg
-    )
     if privacy.viewer():  # quartiles of fewer than k patients come close to their own values
         cd19 = cd19[~cd19["patients"].map(privacy.small)]
         igg = igg[~igg["patients"].map(privacy.small)]
