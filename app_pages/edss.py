@@ -6,7 +6,16 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from ui import data, endpoints, privacy
-from ui.components import MAX_PATIENTS_DRAWN, chart, fmt, fmt_p, header, patient_lines, sample_note
+from ui.components import (
+    MAX_PATIENTS_DRAWN,
+    chart,
+    counts_table,
+    fmt,
+    fmt_p,
+    header,
+    patient_lines,
+    sample_note,
+)
 from ui.settings import min_count
 from ui.theme import colour
 
@@ -349,8 +358,8 @@ fig.update_xaxes(title_text="Patients, sorted from largest increase to largest d
 fig.update_yaxes(title_text="EDSS change", dtick=1)
 if viewer:
     wf_table = (
-        data.run("edss_change_counts", filters).pivot(index="edss_change", columns="subtype", values="patients")
-        .reindex(columns=present).fillna(0).astype(int).sort_index(ascending=False)
+        counts_table(data.run("edss_change_counts", filters), "edss_change", "subtype", "patients", present)
+        .sort_index(ascending=False)
     )
     wf_table = wf_table[wf_table.any(axis=1)].map(privacy.count).reset_index()
 else:

@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ui import data, endpoints, privacy
-from ui.components import chart, fmt, fmt_p, header
+from ui.components import chart, counts_table, fmt, fmt_p, header
 from ui.km import km_figure
 from ui.settings import min_count
 from ui.theme import colour
@@ -219,10 +219,7 @@ if viewer:
     fig.update_yaxes(range=[0, 1.15 * max(counts)])
     attacks_table = pd.DataFrame({"attacks": labels, "patients": shown_text})
 else:
-    cross = (
-        data.run("attacks_by_subtype", filters).pivot(index="attacks", columns="subtype", values="patients")
-        .fillna(0).astype(int).reindex(columns=order, fill_value=0)
-    )
+    cross = counts_table(data.run("attacks_by_subtype", filters), "attacks", "subtype", "patients", order)
     fig = go.Figure()
     for g in order:
         fig.add_trace(go.Bar(

@@ -6,7 +6,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from ui import data, privacy
-from ui.components import MAX_PATIENTS_DRAWN, chart, header, sample_note
+from ui.components import MAX_PATIENTS_DRAWN, chart, counts_table, header, sample_note
 from ui.settings import min_count
 from ui.theme import colour
 
@@ -62,7 +62,7 @@ hide = {
 }
 
 
-def shown_count(what: str, g: str, n: int) -> str:
+def count_of(what: str, g: str, n: int) -> str:
     return privacy.shown(n, hide[what].get(g))
 
 
@@ -73,7 +73,7 @@ with left:
     comp = pd.DataFrame(
         {
             "subtype": order,
-            "patients": [shown_count("patients", g, by_subtype[g]) for g in order],
+            "patients": [count_of("patients", g, by_subtype[g]) for g in order],
             "percent of selected": [
                 round(100 * by_subtype[g] / sizes["All"], 1) if g in shown else None for g in order
             ],
@@ -133,9 +133,9 @@ with right:
             edss_text = "n/a (no follow-up EDSS)"
         else:
             ci_text = "CI n/a" if ci is None else f"{ci[0]:+.2f} to {ci[1]:+.2f}"
-            edss_text = f"{e['mean']:+.2f} ({ci_text}), n = {shown_count('edss_n', g, e['n'])}"
+            edss_text = f"{e['mean']:+.2f} ({ci_text}), n = {count_of('edss_n', g, e['n'])}"
         if ae is None:
-            ae_text = f"{shown_count('events', g, events)} (no doses)"
+            ae_text = f"{count_of('events', g, events)} (no doses)"
         elif hide["events"].get(g) == "secondary":
             ae_text = "hidden"
         elif hide_ae:
@@ -144,7 +144,7 @@ with right:
             ae_text = f"{events} events · {ae['rate']:.1f} ({ae['ci_low']:.1f}–{ae['ci_high']:.1f})"
         g_neda, g_igg = neda.get(key), igg.get(key)
         cells[g] = {
-            "Patients": shown_count("patients", g, n),
+            "Patients": count_of("patients", g, n),
             "Relapse-free, n of N (%)": privacy.share(n - relapsed[key], n, hide["free"].get(g)),
             "ARR, relapses / patient-year (95 % CI)": arr_text,
             "EDSS change, mean (95 % CI)": edss_text,
@@ -167,7 +167,7 @@ with right:
         rows.append(
             {
                 "group": g,
-                "patients": shown_count("patients", g, n),
+                "patients": count_of("patients", g, n),
                 "relapse_free_pct": pct_or_none(n - relapsed[key], n, "free"),
                 "neda3_pct": pct_or_none(g_neda["neda"], g_neda["evaluable"], "neda")
                 if g_neda
@@ -181,14 +181,14 @@ with right:
                 "edss_change_mean": e["mean"],
                 "edss_ci_low": ci[0] if ci else None,
                 "edss_ci_high": ci[1] if ci else None,
-                "edss_n": shown_count("edss_n", g, e["n"]),
+                "edss_n": count_of("edss_n", g, e["n"]),
                 "ae_per_1000_doses": None if hide_ae else ae["rate"],
                 "ae_ci_low": None if hide_ae else ae["ci_low"],
                 "ae_ci_high": None if hide_ae else ae["ci_high"],
             }
         )
     table = pd.DataFrame(cells)
-    table.columns = [f"{g} (n = {shown_count('patients', g, sizes[g])})" for g in groups]
+    table.columns = [f"{g} (n = {count_of('patients', g, sizes[g])})" for g in groups]
     st.table(table.rename_axis("Outcome").reset_index(), hide_index=True)
     st.caption(
         "Inside each patient's window. Relapse-free: no relapse, % of patients. ARR: relapses / "
@@ -389,12 +389,9 @@ fig.update_yaxes(
 )
 fig.update_xaxes(rangemode="tozero", showgrid=True, dtick=6)
 if privacy.viewer():
-    per_kind = (
-        swim["per_kind"].pivot(index="subtype", columns="kind", values="events")
-        .reindex(index=order, columns=list(MARKERS)).fillna(0).astype(int)
-    )
+    per_kind = counts_table(swim["per_kind"], "subtype", "kind", "events", list(MARKERS), order)
     behind = pd.DataFrame({"subtype": order})
-    behind["patients"] = [shown_count("patients", g, by_subtype[g]) for g in order]
+    behind["patients"] = [count_of("patients", g, by_subtype[g]) for g in order]
     for kind in MARKERS:
         n = per_kind[kind]
         kind_hidden = privacy.suppress({g: (int(n[g]), None) for g in order})

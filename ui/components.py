@@ -121,6 +121,17 @@ def chart(fig: go.Figure, table: pd.DataFrame, name: str, caption: str, height: 
         )
 
 
+def counts_table(
+    rows: pd.DataFrame, index: str, columns: str, values: str, column_order: list,
+    index_order: list | None = None,
+) -> pd.DataFrame:
+    """Long rows of counts (index, column, count) as a wide table to show: one column per entry of
+    column_order (in that order), a count of 0 where the rows have none."""
+    wide = rows.pivot(index=index, columns=columns, values=values)
+    wide = wide.reindex(index=index_order) if index_order is not None else wide
+    return wide.reindex(columns=column_order).fillna(0).astype(int)
+
+
 MAX_TABLE_ROWS = 1000
 
 
