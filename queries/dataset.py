@@ -34,8 +34,10 @@ CONSTANTS = {"days_per_month": DAYS_PER_MONTH, "days_per_year": DAYS_PER_YEAR}
 # need far less, and a bound keeps each app worker small (building the engagement facts at 100,000
 # patients peaked 150 MiB higher without it); a query that needs more spills to disk
 MEMORY_LIMIT = "256MB"
-# Dataset.run keeps this many recent results of at most this many rows
-RECENT_RESULTS, RECENT_MAX_ROWS = 64, 5000
+# Dataset.run keeps up to this many recent results, together at most this many bytes (pandas'
+# shallow count): one page reads the same per-patient rows in several figures (cdw_events four times
+# on the EDSS page, patient_outcome for both models), so those are kept too, not only small results
+RECENT_RESULTS, RECENT_MAX_BYTES = 64, 32 * 2**20
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
@@ -166,7 +168,7 @@ class Dataset:
         self.tables: set[str] = set()
         self.columns: dict[str, set[str]] = {}
         self._con = duckdb.connect(":memory:", config={"memory_limit": MEMORY_LIMIT})
-        self._recent: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+        self._recent: OrderedDict[tuple, tuple[pd.DataFrame, int]] = OrderedDict()
         self._lock = threading.Lock()
         self._built: set[str] = set()
         attach(self._con, self.location, s3)
@@ -216,7 +218,7 @@ class Dataset:
 
     def run(self, name: str, filters: Filters | None = None, **params: object) -> pd.DataFrame:
         """Run queries/sql/<name>.sql with the filters (bound as one struct, $filters) and extra
-        named parameters. A small result is kept for the next identical call (the dataset does not
+        named parameters. Recent results are kept for the next identical call (the dataset does not
         change while open), so that the figures of one page share e.g. one group_summary."""
         filters = filters or Filters()
         values = {"filters": filters.params()} | params
@@ -229,13 +231,15 @@ class Dataset:
         with self._lock:
             if key in self._recent:
                 self._recent.move_to_end(key)
-                return self._recent[key].copy()
+                return self._recent[key][0].copy()
         with self._con.cursor() as cur:
             result = cur.execute(sql_text(name), {k: values[k] for k in wanted}).df()
-        if len(result) <= RECENT_MAX_ROWS:
+        size = int(result.memory_usage(index=True, deep=False).sum())
+        if size <= RECENT_MAX_BYTES:
             with self._lock:
-                self._recent[key] = result.copy()
-                while len(self._recent) > RECENT_RESULTS:
+                self._recent[key] = (result.copy(), size)
+                while (len(self._recent) > RECENT_RESULTS
+                       or sum(kept for _, kept in self._recent.values()) > RECENT_MAX_BYTES):
                     self._recent.popitem(last=False)
         return result
 
