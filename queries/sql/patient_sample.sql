@@ -5,9 +5,12 @@
 with selected as (
     select * from selected_patients($filters)
 ),
+sampled as (
+    select patient_id from selected order by sha256(patient_id) limit $max_patients
+),
 final as (
-    select *, count(*) over () > $max_patients as sampled
-    from selected
-    qualify row_number() over (order by sha256(patient_id)) <= $max_patients
+    select s.*, (select count(*) from selected) > $max_patients as sampled
+    from selected s
+    semi join sampled using (patient_id)
 )
 select * from final order by subtype, patient_id
