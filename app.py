@@ -43,6 +43,13 @@ with st.sidebar:
             "counts below the minimum hidden, aggregate downloads only.",
         )
 
+# a metric such as "2/99 (2.0 %)", and its label, wrap in a narrow column instead of being cut short
+st.html(
+    """<style>
+    [data-testid="stMetricValue"] *, [data-testid="stMetricLabel"] * {
+        white-space: normal !important; overflow: visible !important; line-height: 1.15 !important; }
+    </style>"""
+)
 if st.session_state.get("present"):
     st.html(
         """<style>
