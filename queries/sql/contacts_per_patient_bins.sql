@@ -4,21 +4,24 @@
 -- shares the last bin, bin = 15 × width ("≥ cap"). bin: its lower bound; width: the bin width.
 -- $filters: the selection (one struct, see selected_patients.sql).
 with selected as (
-    select patient_id from selected_patients($filters)
+    -- pid: the patient's integer key in engagement_facts (engagement_facts.sql)
+    select s.*, k.pid
+    from selected_patients($filters) s
+    join engagement_facts_keys k using (patient_id)
 ),
 channels as (
     select distinct channel from engagement_facts_by_channel
 ),
 contacts as (
-    select e.patient_id, e.channel, e.contacts
+    select e.pid, e.channel, e.contacts
     from engagement_facts_by_channel e
-    semi join selected s using (patient_id)
+    semi join selected s using (pid)
 ),
 per_patient as (
-    select s.patient_id, c.channel, coalesce(n.contacts, 0) as contacts
+    select s.pid, c.channel, coalesce(n.contacts, 0) as contacts
     from selected s
     cross join channels c
-    left join contacts n on n.patient_id = s.patient_id and n.channel = c.channel
+    left join contacts n on n.pid = s.pid and n.channel = c.channel
 ),
 width as (
     select greatest(1, cast(ceil(quantile_cont(contacts, 0.95) / 15) as bigint)) as width

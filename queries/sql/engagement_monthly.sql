@@ -2,13 +2,16 @@
 -- their windows (first-dose day to last follow-up, inclusive).
 -- $filters: the selection (one struct, see selected_patients.sql).
 with selected as (
-    select * from selected_patients($filters)
+    -- pid: the patient's integer key in engagement_facts (engagement_facts.sql)
+    select s.*, k.pid
+    from selected_patients($filters) s
+    join engagement_facts_keys k using (patient_id)
 ),
 final as (
     -- engagement_facts has one row per patient, month, channel and kind: count(*) counts patients
     select e.month, e.channel, e.kind, sum(e.contacts) as contacts, count(*) as patients
     from engagement_facts e
-    join selected s using (patient_id)
+    join selected s using (pid)
     group by all
 )
 select * from final order by month, channel, kind

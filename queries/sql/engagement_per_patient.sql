@@ -2,13 +2,16 @@
 -- follow-up, inclusive) in total, and contacts per month of follow-up (null with zero follow-up).
 -- $filters: the selection (one struct, see selected_patients.sql).
 with selected as (
-    select * from selected_patients($filters)
+    -- pid: the patient's integer key in engagement_facts (engagement_facts.sql)
+    select s.*, k.pid
+    from selected_patients($filters) s
+    join engagement_facts_keys k using (patient_id)
 ),
 per_patient as (
-    select e.patient_id, sum(e.contacts) as contacts
+    select e.pid, sum(e.contacts) as contacts
     from engagement_facts_by_channel e
-    join selected s using (patient_id)
-    group by e.patient_id
+    semi join selected s using (pid)
+    group by e.pid
 ),
 final as (
     select
@@ -19,6 +22,6 @@ final as (
         case when s.followup_months > 0 then coalesce(p.contacts, 0) / s.followup_months end
             as contacts_per_month
     from selected s
-    left join per_patient p using (patient_id)
+    left join per_patient p using (pid)
 )
 select * from final order by subtype, patient_id

@@ -5,20 +5,23 @@
 -- while r <= $high_edge, else High (the edges: analysis.engagement.tertile_edges).
 -- $filters: the selection (one struct, see selected_patients.sql); $low_edge, $high_edge: rank bounds.
 with selected as (
-    select * from selected_patients($filters)
+    -- pid: the patient's integer key in engagement_facts (engagement_facts.sql)
+    select s.*, k.pid
+    from selected_patients($filters) s
+    join engagement_facts_keys k using (patient_id)
 ),
 contacts as (
-    select e.patient_id, sum(e.contacts) as contacts
+    select e.pid, sum(e.contacts) as contacts
     from engagement_facts_by_channel e
-    semi join selected s using (patient_id)
-    group by e.patient_id
+    semi join selected s using (pid)
+    group by e.pid
 ),
 rates as (
     select
         s.patient_id, s.relapses, s.edss_change, s.adverse_events,
         case when s.followup_months > 0 then coalesce(c.contacts, 0) / s.followup_months end as rate
     from selected s
-    left join contacts c using (patient_id)
+    left join contacts c using (pid)
 ),
 ranked as (
     select
