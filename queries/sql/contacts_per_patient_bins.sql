@@ -4,10 +4,10 @@
 -- shares the last bin, bin = 15 × width ("≥ cap"). bin: its lower bound; width: the bin width.
 -- $filters: the selection (one struct, see selected_patients.sql).
 with selected as (
-    -- pid: the patient's integer key in engagement_facts (engagement_facts.sql)
+    -- pid: the patient's integer key (patient_keys, patient_facts.sql)
     select s.*, k.pid
     from selected_patients($filters) s
-    join engagement_facts_keys k using (patient_id)
+    join patient_keys k using (patient_id)
 ),
 channels as (
     select distinct channel from engagement_facts_by_channel

@@ -1,12 +1,9 @@
 -- Built on the first query that reads it (queries/dataset.py ON_FIRST_USE). One row per patient × calendar
 -- month × channel × kind: the patient's virtual-care contacts inside the window (first-dose day to last
 -- follow-up). The engagement queries read this instead of every contact, so a filter change stays fast at
--- registry scale. Each patient also has an integer key, pid (engagement_facts_keys): the queries join
--- these millions of rows with the selection on it, three times faster than on the text patient_id.
+-- registry scale. Rows carry the patient's integer key, pid (patient_keys, patient_facts.sql): the queries
+-- join these millions of rows with the selection on it.
 -- No parameters.
-create or replace table engagement_facts_keys as
-select patient_id, cast(row_number() over (order by patient_id) as integer) as pid
-from patient_facts;
 create or replace table engagement_facts as
 select
     k.pid,
@@ -17,7 +14,7 @@ select
     count(*) as contacts
 from engagement e
 join patients p using (patient_id)
-join engagement_facts_keys k using (patient_id)
+join patient_keys k using (patient_id)
 where e.contact_date between p.first_dose_date and p.last_followup_date
 group by all
 ;

@@ -2,10 +2,10 @@
 -- follow-up, inclusive) in total, and contacts per month of follow-up (null with zero follow-up).
 -- $filters: the selection (one struct, see selected_patients.sql).
 with selected as (
-    -- pid: the patient's integer key in engagement_facts (engagement_facts.sql)
+    -- pid: the patient's integer key (patient_keys, patient_facts.sql)
     select s.*, k.pid
     from selected_patients($filters) s
-    join engagement_facts_keys k using (patient_id)
+    join patient_keys k using (patient_id)
 ),
 per_patient as (
     select e.pid, sum(e.contacts) as contacts
