@@ -25,7 +25,7 @@ SETUP = (
 ON_FIRST_USE = (
     (("engagement_facts",), ("patient_keys", "engagement_facts")),
     (("lab_facts", "cd19_facts", "lab_values_in_window"),
-     ("patient_keys", "lab_facts", "cd19_facts", "lab_values_in_window")),
+     ("lab_facts", "cd19_facts", "lab_values_in_window")),
 )
 # the statements that build tables from the data: their tables live in an in-memory database that
 # compresses them (a tenth of the memory at 100,000 patients), each read through a view of its name

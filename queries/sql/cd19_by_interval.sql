@@ -10,10 +10,7 @@
 with placed as (
     select c.*
     from cd19_facts c
-    semi join (
-        -- the selection's integer keys (patient_keys, patient_facts.sql)
-        select k.pid from selected_patients($filters) s join patient_keys k using (patient_id)
-    ) s using (pid)
+    semi join selected_patients($filters) s using (patient_id)
 ),
 final as (
     select

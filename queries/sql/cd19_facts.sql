@@ -44,6 +44,4 @@ placed as (
     from samples s
     asof join course_starts c on s.patient_id = c.patient_id and s.sample_date > c.start_date
 )
-select k.pid, p.patient_id, p.test, p.unit, p.month, p.value, p.repopulated
-from placed p
-join patient_keys k using (patient_id)
+select patient_id, test, unit, month, value, repopulated from placed

@@ -7,7 +7,6 @@
 -- No parameters.
 create or replace table lab_facts as
 select
-    k.pid,
     l.patient_id,
     l.test,
     l.sample_date,
@@ -16,7 +15,6 @@ select
     l.unit
 from labs l
 join patients p using (patient_id)
-join patient_keys k using (patient_id)
 where l.sample_date > p.first_dose_date
   and l.sample_date <= p.last_followup_date
 order by l.test

@@ -12,10 +12,5 @@ select
     l.value,
     l.unit
 from lab_facts l
-join (
-    -- the selection with each patient's integer key (patient_keys, patient_facts.sql)
-    select s.subtype, k.pid
-    from selected_patients(filters) s
-    join patient_keys k using (patient_id)
-) s using (pid)
+join selected_patients(filters) s using (patient_id)
 where l.test = lab_test
