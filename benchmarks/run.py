@@ -283,34 +283,32 @@ TARGETS = {  # issue 11, at 100,000 patients
 PROFILE_NOTES = """### Where the time goes, and what would close the gaps (profiled at N = 100,000)
 
 Profiles with DuckDB's own profiler and cProfile, filter change as above (28,733 patients selected).
-Already done: the per-patient facts (patients, lab values in their windows, CD19 samples placed by
-course, engagement per patient × month and per patient × channel) are built once, in a compressed
-in-memory database, so a filter change selects rows of them instead of rereading the event tables;
-the sidebar reads one bounds row instead of every patient; results one page reads in several
-figures are computed once (`Dataset.run` keeps them).
+Already done: the per-patient facts (patients; lab values in their windows; CD19 samples placed by
+course; engagement per patient × month and per patient × channel, keyed by an integer) are built once,
+in a compressed in-memory database, so a filter change selects rows of them instead of rereading the
+event tables; the sidebar reads one bounds row instead of every patient; results that one page reads
+in several figures are computed once (`Dataset.run` keeps them, Kaplan–Meier and Cox fits are shared).
 
 - **Every page's data ≤ 100 ms.** What is left is many calls per page, each 10–60 ms, plus the
   v2 endpoints' statistics in Python:
-  - *relapse_free_survival*: `ph_check` ≈ 1.4 s — lifelines' `proportional_hazard_test` builds the
-    scaled Schoenfeld residuals row by row with `np.append` (≈ 0.9 s for 28,733 patients), and the
-    Cox model is fitted twice in `ph_check` (≈ 0.29 s each) and again in `summary_part models`
-    (≈ 0.45 s with the negative binomial). Closing it: fit the Cox model once per selection and
-    share it (analysis/models.py), and compute the Schoenfeld residuals vectorised (or show the PH
-    check on request rather than on every filter change).
-  - *edss*: the CDW rows (`cdw_events`, ≈ 60 ms per definition, now computed once per definition per
-    page) and ≈ 10 lifelines Kaplan–Meier fits and log-rank tests (≈ 25–50 ms each, mostly pandas
-    preprocessing inside lifelines). Closing it: Kaplan–Meier estimates at 12/24 months and the
-    log-rank statistic from SQL counts per event time (a few hundred rows) instead of lifelines
-    over every patient.
-  - *safety*: the lab values (by interval ≈ 35 ms, sample ≈ 40 ms, low values ≈ 15 ms per test) and
-    the CD19 rows (≈ 65 ms: quantiles and three distinct counts over ≈ 190,000 samples). Closing it:
-    one query per lab test for the three results, and CD19 samples pre-aggregated per patient ×
-    month (distinct counts become sums).
-  - *overview, subtypes, virtual_care*: Table 1 (≈ 50 ms: moving 28,733 rows to pandas and the
-    scipy tests), the swimmer's events (≈ 55 ms: four event tables read for 300 patients),
-    `engagement_monthly` (≈ 75 ms: ≈ 720,000 patient-month rows grouped). Closing it: Table 1's
-    summaries in SQL (only the tests' inputs in Python), the swimmer's events kept per patient at
-    open, and engagement pre-aggregated per month × channel × kind for the unfiltered view.
+  - *relapse_free_survival*: `ph_check` ≈ 1.1 s — lifelines' `proportional_hazard_test` builds the
+    scaled Schoenfeld residuals row by row with `np.append` (≈ 0.9 s for 28,733 patients); the Cox
+    fit (≈ 0.2–0.3 s) is now shared with `summary_part models`, which adds the negative binomial
+    (statsmodels). Closing it: Schoenfeld residuals computed vectorised (a few numpy lines instead of
+    lifelines' loop), or the PH check shown on request rather than on every filter change.
+  - *edss*: the CDW rows (`cdw_events`, ≈ 60 ms per definition, computed once per definition per
+    page), lifelines Kaplan–Meier fits and log-rank tests (≈ 10–50 ms each, mostly pandas work inside
+    lifelines) and the EDSS queries (≈ 15–50 ms each: the assessments joined with the selection).
+    Closing it: Kaplan–Meier estimates and the log-rank statistic from SQL counts per event time
+    (a few hundred rows) instead of lifelines over every patient; the EDSS page's queries merged.
+  - *safety*: the lab values (by interval ≈ 30 ms, sample ≈ 40 ms, low values ≈ 15 ms per test) and
+    the CD19 rows (≈ 50 ms: quantiles and three distinct counts over ≈ 190,000 samples). Closing it:
+    one query per lab test for its three results; CD19 samples pre-aggregated per patient × month.
+  - *overview, subtypes, virtual_care*: Table 1 (≈ 50 ms: 28,733 rows to pandas and the scipy
+    tests), the swimmer (≈ 100 ms: the sample, four event tables for 300 patients, pandas merges),
+    the summary's counts (≈ 40 ms), the engagement queries (≈ 30–50 ms each). Closing it: Table 1's
+    summaries in SQL (only the tests' inputs in Python), the swimmer's events kept per patient, and
+    fewer, merged queries per page (each DuckDB call costs ≥ 5 ms on this shared 2-core machine).
 - **Peak memory ≤ 500 MiB.** Importing the libraries (pandas, pyarrow, scipy, statsmodels,
   lifelines, streamlit, duckdb) is ≈ 215 MiB before any data. The peak is building the engagement
   facts (3.1 million contacts grouped to 2.5 million patient × month × channel × kind rows), even
@@ -319,8 +317,8 @@ figures are computed once (`Dataset.run` keeps them).
   engagement facts when a dataset is imported (a parquet file beside the tables) rather than in the
   app, or a lower `memory_limit` (slower first virtual-care query).
 - **The whole summary with the v2 endpoints ≤ 0.3 s** (the issue's target predates them): the keys
-  the target was set for meet it; `disability` (≈ 0.25 s) and `models` (≈ 0.45 s) are the
-  lifelines and statsmodels fits above."""
+  the target was set for meet it; `disability` (≈ 0.25 s: two CDW queries, six Kaplan–Meier fits,
+  two log-rank tests) and `models` (≈ 0.45 s: the Cox and negative-binomial fits) do not."""
 LOAD_SECTION = re.compile(r"<!-- load\.py: start -->.*?<!-- load\.py: end -->", re.DOTALL)
 
 
