@@ -1,6 +1,7 @@
 """Open a cohort dataset in DuckDB as views named after the contract tables, and run queries on it."""
 
 import re
+import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -169,7 +170,11 @@ class Dataset:
         self.location = parse_location(location)
         self.tables: set[str] = set()
         self.columns: dict[str, set[str]] = {}
-        self._con = duckdb.connect(":memory:", config={"memory_limit": MEMORY_LIMIT})
+        # spill to the system's temporary folder: the working folder may not be writable (container)
+        spill = str(Path(tempfile.gettempdir()) / "rce-duckdb")
+        self._con = duckdb.connect(
+            ":memory:", config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill}
+        )
         self._recent: OrderedDict[tuple, tuple[pd.DataFrame, int]] = OrderedDict()
         self._lock = threading.Lock()
         self._built: set[str] = set()
