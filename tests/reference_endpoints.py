@@ -2,7 +2,7 @@
 
 Plain pandas loops + lifelines + statsmodels, no DuckDB and no code from analysis/ or queries/: the
 oracle that ``summary()["disability"]`` and ``summary()["models"]`` are tested against. Written for
-clarity, following /work/shared/data-contract.md › "v2 additions" sentence by sentence.
+clarity, following the data contract's "v2 additions" (docs/data-dictionary.md) sentence by sentence.
 """
 
 from __future__ import annotations
