@@ -44,7 +44,7 @@ YEAR = 365.25
 SUBTYPES = ("RRMS", "SPMS", "NMOSD")
 
 # ---------------------------------------------------------------------------------------------
-# Published figures (study-facts.md). Proportions are applied to any cohort size.
+# Published figures (analysis/published.json). Proportions are applied to any cohort size.
 # ---------------------------------------------------------------------------------------------
 PUB_SUBTYPE_COUNTS = {"RRMS": 42, "SPMS": 43, "NMOSD": 14}           # published
 PUB_FEMALE = 67 / 99                                                  # published (67.7 %)

@@ -3,7 +3,7 @@ calls, the published panel matches on the demo, and viewer mode shows no patient
 count.
 
 Expected numbers come from ``analysis.summary`` on the same dataset and filters, from scipy called
-on the demo parquet files read with pandas in the test, and from study-facts.md (99 patients,
+on the demo parquet files read with pandas in the test, and from the published study (99 patients,
 818 doses, 80 of 99 relapse-free = 80.8 %, 2 adverse events).
 """
 
@@ -148,7 +148,7 @@ def test_table_one_p_values_equal_direct_scipy_calls():
     for characteristic, (test, p) in expected.items():
         assert table.at[characteristic, "Test"] == test
         assert table.at[characteristic, "p"] == shown(p), characteristic
-    # 67 of 99 women (study-facts.md); mean age 39.5 (SD from pandas)
+    # 67 of 99 women (published; analysis/published.json); mean age 39.5 (SD from pandas)
     assert table.at["Female sex, n (%)", "All (n = 99)"] == "67 (67.7 %)"
     assert table.at["Age at first dose, years, mean ± SD", "All (n = 99)"] == (
         f"39.5 ± {df['age_at_first_dose'].std():.1f}"

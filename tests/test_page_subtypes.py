@@ -77,7 +77,7 @@ def test_composition_and_outcomes_equal_the_summary(demo_summary):
     assert table.at["NEDA-3, n of evaluable (%)", "SPMS (n = 43)"] == (
         f"{neda['neda']} of {neda['evaluable']} ({100 * neda['neda'] / neda['evaluable']:.1f} %)"
     )
-    # study-facts.md: low IgG in 6 of 43 SPMS and 1 of 10 NMOSD patients tested
+    # published: low IgG in 6 of 43 SPMS and 1 of 10 NMOSD patients tested
     assert table.at["Low IgG < 7 g/L, n of tested (%)", "SPMS (n = 43)"] == "6 of 43 (14.0 %)"
     assert table.at["Low IgG < 7 g/L, n of tested (%)", "NMOSD (n = 14)"] == "1 of 10 (10.0 %)"
     # both adverse events are SPMS: 2 in the SPMS doses, exact Poisson CI from chi-square quantiles

@@ -103,7 +103,7 @@ def test_demo_summaries_equal_pandas():
         rrms.quantile(0.25),
         rrms.quantile(0.75),
     )
-    # 67 of 99 demo patients are women (study-facts.md)
+    # 67 of 99 demo patients are women, as published
     assert row(rows, "sex").cells["All"] == {"n": 67, "total": 99}
 
 
