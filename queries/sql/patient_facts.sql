@@ -89,6 +89,10 @@ joined as (
 final as (
     select
         *,
+        -- the order in which charts that draw one mark per patient take their fixed pseudo-random
+        -- sample (the first n selected patients by sha256 of the id), hashed once here rather than
+        -- for every filter change
+        row_number() over (order by sha256(patient_id), patient_id)::integer as sample_rank,
         case
             when edss_change is null then null
             when (baseline_edss = 0 and edss_change >= 1.5)
