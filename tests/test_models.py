@@ -6,6 +6,7 @@ wrote, from the published Rossi recidivism fit (Fox & Weisberg), and from the nu
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -265,3 +266,42 @@ def test_models_match_the_independent_reference(tmp_path, seed, optional):
         actual = summary(ds, Filters(**f))["models"]
 
         assert_close(actual, reference_models(folder, **f), f"seed {seed} {f}")
+
+
+def _demo_and_random_cox_data(tmp_path):
+    """The Cox model's data on the demo cohort and on a random cohort (contract-valid, with ties)."""
+    from analysis.models import cox_data, model_frame
+
+    folders = [Path(__file__).parents[1] / "data" / "demo", write_random_cohort(tmp_path / "r", 5)]
+    return [cox_data(model_frame(Dataset(folder), Filters())) for folder in folders]
+
+
+def test_scaled_schoenfeld_residuals_equal_lifelines_own(tmp_path):
+    from analysis.models import scaled_schoenfeld
+
+    for data in _demo_and_random_cox_data(tmp_path):
+        cph = CoxPHFitter().fit(data, "months", "event")
+        expected = cph.compute_residuals(data, kind="scaled_schoenfeld")
+
+        got = scaled_schoenfeld(cph, data)
+
+        assert list(got.columns) == list(expected.columns)
+        np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-9)
+
+
+def test_ph_check_equals_lifelines_test_on_the_demo_and_a_random_cohort(tmp_path):
+    from lifelines.statistics import proportional_hazard_test
+
+    for data, folder in zip(
+        _demo_and_random_cox_data(tmp_path),
+        [Path(__file__).parents[1] / "data" / "demo", tmp_path / "r"],
+    ):
+        cph = CoxPHFitter().fit(data, "months", "event")
+        expected = proportional_hazard_test(cph, data, time_transform="rank").summary
+
+        table = ph_check(Dataset(folder), Filters()).set_index("term")
+
+        np.testing.assert_allclose(
+            table["test_statistic"], expected["test_statistic"], rtol=0, atol=1e-9
+        )
+        np.testing.assert_allclose(table["p"], expected["p"], rtol=0, atol=1e-9)
