@@ -27,11 +27,13 @@ ON_FIRST_USE = (
     (("engagement_facts",), ("patient_keys", "engagement_facts")),
     (("lab_facts", "cd19_facts", "lab_values_in_window"),
      ("lab_facts", "cd19_facts", "lab_values_in_window")),
+    (("swimmer_event_facts",), ("swimmer_event_facts",)),
 )
 # the statements that build tables from the data: their tables live in an in-memory database that
 # compresses them (a tenth of the memory at 100,000 patients), each read through a view of its name
 FACTS_DB = "facts"
-BUILDS_TABLES = ("patient_facts", "patient_keys", "lab_facts", "cd19_facts", "engagement_facts")
+BUILDS_TABLES = ("patient_facts", "patient_keys", "lab_facts", "cd19_facts", "engagement_facts",
+                 "swimmer_event_facts")
 CONSTANTS = {"days_per_month": DAYS_PER_MONTH, "days_per_year": DAYS_PER_YEAR}
 # DuckDB's memory for one open dataset (its default is 80 % of the machine's): the per-patient facts
 # need far less, and a bound keeps each app worker small (building the engagement facts at 100,000
@@ -241,7 +243,9 @@ class Dataset:
                 return self._recent[key][0].copy()
         with self._con.cursor() as cur:
             result = cur.execute(sql_text(name), {k: values[k] for k in wanted}).df()
-        size = int(result.memory_usage(index=True, deep=False).sum())
+        # pandas' shallow size, estimated without its per-column Series (every dtype the queries
+        # return is at most 8 bytes a cell; object cells count their pointer)
+        size = 8 * len(result) * (len(result.columns) + 1)
         if size <= RECENT_MAX_BYTES:
             with self._lock:
                 self._recent[key] = (result.copy(), size)
