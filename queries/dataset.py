@@ -24,7 +24,7 @@ SETUP = (
 # one of the names, not at open: only the virtual-care page reads the engagement facts, only the
 # safety page the lab values
 ON_FIRST_USE = (
-    (("engagement_facts",), ("patient_keys", "engagement_facts")),
+    (("engagement_facts",), ("engagement_facts",)),
     (("lab_facts", "cd19_facts", "lab_values_in_window"),
      ("lab_facts", "cd19_facts", "lab_values_in_window")),
     (("swimmer_event_facts",), ("swimmer_event_facts",)),
@@ -32,13 +32,14 @@ ON_FIRST_USE = (
 # the statements that build tables from the data: their tables live in an in-memory database that
 # compresses them (a tenth of the memory at 100,000 patients), each read through a view of its name
 FACTS_DB = "facts"
-BUILDS_TABLES = ("patient_facts", "patient_keys", "lab_facts", "cd19_facts", "engagement_facts",
+BUILDS_TABLES = ("patient_facts", "lab_facts", "cd19_facts", "engagement_facts",
                  "swimmer_event_facts")
 CONSTANTS = {"days_per_month": DAYS_PER_MONTH, "days_per_year": DAYS_PER_YEAR}
 # DuckDB's memory for one open dataset (its default is 80 % of the machine's): the per-patient facts
-# need far less, and a bound keeps each app worker small (building the engagement facts at 100,000
-# patients peaked 150 MiB higher without it); a query that needs more spills to disk
-MEMORY_LIMIT = "256MB"
+# need far less, and a bound keeps each app worker small; a query or build that needs more spills to
+# disk. At 100,000 patients, building the facts peaked 105 MiB lower with 128 MB than with 256 MB (the
+# first virtual-care and lab queries spill part of their aggregation and take longer once)
+MEMORY_LIMIT = "128MB"
 # Dataset.run keeps up to this many recent results, together at most this many bytes (pandas'
 # shallow count): one page reads the same per-patient rows in several figures (cdw_events four times
 # on the EDSS page, patient_outcome for both models), so those are kept too, not only small results

@@ -4,10 +4,8 @@
 -- shares the last bin, bin = 15 × width ("≥ cap"). bin: its lower bound; width: the bin width.
 -- $filters: the selection (one struct, see selected_patients.sql).
 with selected as (
-    -- pid: the patient's integer key (patient_keys, patient_facts.sql)
-    select s.*, k.pid
-    from selected_patients($filters) s
-    join patient_keys k using (patient_id)
+    -- pid: the patient's integer key (patient_facts.sql), on which the engagement facts are joined
+    select * from selected_patients($filters)
 ),
 channels as (
     select distinct channel from engagement_facts_by_channel

@@ -2,10 +2,8 @@
 -- their windows (first-dose day to last follow-up, inclusive).
 -- $filters: the selection (one struct, see selected_patients.sql).
 with selected as (
-    -- pid: the patient's integer key (patient_keys, patient_facts.sql)
-    select s.*, k.pid
-    from selected_patients($filters) s
-    join patient_keys k using (patient_id)
+    -- pid: the patient's integer key (patient_facts.sql), on which the engagement facts are joined
+    select * from selected_patients($filters)
 ),
 final as (
     -- engagement_facts has one row per patient, month, channel and kind: count(*) counts patients

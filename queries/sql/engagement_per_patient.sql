@@ -2,10 +2,8 @@
 -- follow-up, inclusive) in total, and contacts per month of follow-up (null with zero follow-up).
 -- $filters: the selection (one struct, see selected_patients.sql).
 with selected as (
-    -- pid: the patient's integer key (patient_keys, patient_facts.sql)
-    select s.*, k.pid
-    from selected_patients($filters) s
-    join patient_keys k using (patient_id)
+    -- pid: the patient's integer key (patient_facts.sql), on which the engagement facts are joined
+    select * from selected_patients($filters)
 ),
 per_patient as (
     select e.pid, sum(e.contacts) as contacts

@@ -5,10 +5,8 @@
 -- while r <= $high_edge, else High (the edges: analysis.engagement.tertile_edges).
 -- $filters: the selection (one struct, see selected_patients.sql); $low_edge, $high_edge: rank bounds.
 with selected as (
-    -- pid: the patient's integer key (patient_keys, patient_facts.sql)
-    select s.*, k.pid
-    from selected_patients($filters) s
-    join patient_keys k using (patient_id)
+    -- pid: the patient's integer key (patient_facts.sql), on which the engagement facts are joined
+    select * from selected_patients($filters)
 ),
 contacts as (
     select e.pid, sum(e.contacts) as contacts

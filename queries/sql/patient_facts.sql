@@ -93,6 +93,9 @@ final as (
         -- sample (the first n selected patients by sha256 of the id), hashed once here rather than
         -- for every filter change
         row_number() over (order by sha256(patient_id), patient_id)::integer as sample_rank,
+        -- an integer key (by patient_id) for the facts with many rows per patient (engagement): a
+        -- filter change joins them with the selection on it, about three times faster than on the id
+        row_number() over (order by patient_id)::integer as pid,
         case
             when edss_change is null then null
             when (baseline_edss = 0 and edss_change >= 1.5)
