@@ -1,7 +1,9 @@
 """Table 1: baseline characteristics by subtype, with one between-group test per row.
 
-Continuous rows are summarised as mean ± SD (tested with one-way ANOVA, scipy ``f_oneway``) or
-as median [IQR] (Kruskal–Wallis, scipy ``kruskal``), fixed per variable; female sex as n (%),
+Continuous rows are summarised as mean ± SD (tested with one-way ANOVA: statsmodels'
+``anova_generic`` on the groups' means, variances and sizes, the same F and p as scipy's ``f_oneway``
+on the values, which takes ~15 ms per variable at 30,000 patients) or as median [IQR]
+(Kruskal–Wallis, scipy ``kruskal``), fixed per variable; female sex as n (%),
 tested with the chi-square test of independence (scipy ``chi2_contingency`` defaults,
 Yates-corrected for a 2 × 2 table) or, with two groups and an expected count below 5, Fisher's
 exact test (scipy ``fisher_exact``).
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.stats.oneway import anova_generic
 
 MEAN_SD = "mean ± SD"
 MEDIAN_IQR = "median [IQR]"
@@ -78,11 +81,12 @@ def _describe(x: np.ndarray, statistic: str) -> dict:
             "mean": float(x.mean()) if n else None,
             "sd": float(x.std(ddof=1)) if n >= 2 else None,
         }
+    q1, q3 = np.percentile(x, [25, 75]) if n >= 2 else (None, None)
     return {
         "n": n,
         "median": float(np.median(x)) if n else None,
-        "q1": float(np.percentile(x, 25)) if n >= 2 else None,
-        "q3": float(np.percentile(x, 75)) if n >= 2 else None,
+        "q1": None if q1 is None else float(q1),
+        "q3": None if q3 is None else float(q3),
     }
 
 
@@ -96,12 +100,26 @@ def continuous_test(samples: list[np.ndarray], statistic: str) -> tuple[str | No
         warnings.simplefilter("ignore")
         try:
             if test == ANOVA:
-                p = stats.f_oneway(*samples).pvalue
+                p = _anova_p(samples)
             else:
                 p = stats.kruskal(*samples).pvalue
         except ValueError:  # e.g. Kruskal–Wallis with all values identical
             return test, None
     return test, _clean_p(p)
+
+
+def _anova_p(samples: list[np.ndarray]) -> float:
+    """One-way ANOVA p (equal variances) from each group's mean, variance and size; NaN where
+    scipy's f_oneway is undefined (a group of one value only, or every value the same)."""
+    if all(len(s) < 2 for s in samples):
+        return float("nan")
+    pooled = np.concatenate(samples)
+    if np.all(pooled == pooled[0]):  # no spread at all: F is 0/0
+        return float("nan")
+    nobs = np.array([len(s) for s in samples], dtype=float)
+    means = np.array([s.mean() for s in samples])
+    variances = np.array([s.var(ddof=1) if len(s) > 1 else 0.0 for s in samples])
+    return float(anova_generic(means, variances, nobs, use_var="equal").pvalue)
 
 
 def sex_test(table: pd.DataFrame) -> tuple[str | None, float | None]:
@@ -135,8 +153,9 @@ def table1(
     available = set(patients.columns if available is None else available)
     # each group's rows as a boolean mask, computed once (not once per variable): at registry scale
     # the per-variable selections were most of the time
-    subtype = patients["subtype"].to_numpy(dtype=object)
-    masks = {g: subtype == g for g in groups}
+    # comparisons on the category codes, not on 30,000 Python strings
+    subtype = pd.Categorical(patients["subtype"])
+    masks = {g: np.asarray(subtype == g) for g in groups}
     groups = [g for g in groups if masks[g].any()]
     everyone = np.ones(len(patients), dtype=bool)
     rows, notes = [], []
@@ -147,13 +166,15 @@ def table1(
             )
             continue
         column = patients[var.column]
+        if var.statistic == N_PCT:
+            column = pd.Series(pd.Categorical(column), index=column.index)
         missing = column.isna().to_numpy()
         if missing.all():
             notes.append(f"{var.label}: no values for the selected patients, row omitted.")
             continue
         row = Row(var, missing=int(missing.sum()))
         if var.statistic == N_PCT:
-            female = (column == "F").to_numpy()
+            female = np.asarray(column == "F")
             for name, mask in {"All": everyone, **{g: masks[g] for g in groups}}.items():
                 known = mask & ~missing
                 row.cells[name] = {"n": int((female & known).sum()), "total": int(known.sum())}

@@ -226,3 +226,28 @@ def test_format_table_in_viewer_mode_shows_less_than_k():
     assert (
         table.loc["Age at first dose, years, mean ± SD", "C (n = < 5)"] == "hidden (< 5 patients)"
     )
+
+
+@pytest.mark.parametrize(
+    "samples",
+    [
+        [np.random.default_rng(seed).normal(40, 10, n) for seed, n in enumerate((12_000, 11_000, 4_700))],
+        [np.random.default_rng(7).integers(0, 20, n).astype(float) for n in (5, 7, 9)],
+        [np.array([1.0, 1.0]), np.array([1.0, 1.0, 1.0])],  # no spread at all: undefined
+        [np.array([1.0, 1.0]), np.array([2.0, 2.0, 2.0])],  # no spread within groups: p = 0
+        [np.array([1.0]), np.array([2.0])],  # only single values: undefined
+        [np.array([1.0]), np.array([2.0, 3.0, 4.0])],
+    ],
+    ids=["registry-sized", "small", "constant", "constant-per-group", "singletons", "one-singleton"],
+)
+def test_anova_from_group_summaries_equals_scipy_f_oneway(samples):
+    # Table 1's ANOVA runs statsmodels' anova_generic on the groups' means, variances and sizes;
+    # expected: scipy's f_oneway on the values themselves
+    from analysis.table1 import _anova_p
+
+    expected = stats.f_oneway(*samples).pvalue
+    got = _anova_p(samples)
+    if np.isnan(expected):
+        assert np.isnan(got)
+    else:
+        assert got == pytest.approx(expected, rel=1e-9, abs=1e-300)
