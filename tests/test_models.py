@@ -305,3 +305,33 @@ def test_ph_check_equals_lifelines_test_on_the_demo_and_a_random_cohort(tmp_path
             table["test_statistic"], expected["test_statistic"], rtol=0, atol=1e-9
         )
         np.testing.assert_allclose(table["p"], expected["p"], rtol=0, atol=1e-9)
+
+
+def test_vectorised_efron_values_equal_lifelines_batch_and_single_loops(tmp_path):
+    from analysis.models import efron_values
+
+    for data in _demo_and_random_cox_data(tmp_path):
+        fitter = CoxPHFitter().fit(data, "months", "event")._model
+        x, t, e, w, *_ = fitter._preprocess_dataframe(data)
+        x = (x - x.mean(0)) / x.std(0)
+        d = x.shape[1]
+        for beta in (np.zeros(d), np.linspace(-0.5, 0.5, d)):
+            got = efron_values(x.to_numpy(), t.to_numpy(), e.to_numpy(), w.to_numpy(), beta)
+            for lifelines_loop in (fitter._get_efron_values_batch, fitter._get_efron_values_single):
+                hessian, gradient, log_lik = lifelines_loop(x, t, e, w, None, beta.copy())
+                np.testing.assert_allclose(got[0], hessian, rtol=1e-12, atol=1e-9)
+                np.testing.assert_allclose(got[1], gradient, rtol=1e-12, atol=1e-9)
+                assert got[2] == pytest.approx(log_lik, rel=1e-12, abs=1e-9)
+
+
+def test_cox_fit_equals_lifelines_coxphfitter_on_the_demo_and_a_random_cohort(tmp_path):
+    for data in _demo_and_random_cox_data(tmp_path):
+        expected = CoxPHFitter().fit(data, "months", "event")
+
+        got = cox_fit(data, "months", "event")
+
+        columns = ["coef", "se(coef)", "p", "exp(coef) lower 95%", "exp(coef) upper 95%"]
+        np.testing.assert_allclose(
+            got.summary[columns], expected.summary[columns], rtol=0, atol=1e-9
+        )
+        assert got.log_likelihood_ == pytest.approx(expected.log_likelihood_, abs=1e-9)
