@@ -1,26 +1,28 @@
--- Table macro, one row per EDSS value of a selected patient over time: the baseline
--- (patients.baseline_edss) at month 0, then each follow-up assessment inside the window
--- (assessment_date > first_dose_date and <= last_followup_date) at its months since the first dose.
--- filters: the selection struct of selected_patients.
-create or replace macro edss_values(filters) as table
-with selected as (
-    select * from selected_patients(filters)
-),
-baseline as (
-    select s.patient_id, s.subtype, 0.0 as months, s.baseline_edss as edss, true as baseline
-    from selected s
-),
-follow_up as (
-    select
-        s.patient_id,
-        s.subtype,
-        months(e.assessment_date - s.first_dose_date) as months,
-        e.edss,
-        false as baseline
-    from edss e
-    join selected s using (patient_id)
-    where e.assessment_date > s.first_dose_date and e.assessment_date <= s.last_followup_date
-)
-select * from baseline
+-- Built once when a dataset is opened, after patient_facts; all patients, no filter. Two tables, keyed
+-- by the patient's integer sample_rank (patient_facts), so that a filter change joins them with the
+-- selection on an integer and never reads the edss table again:
+-- edss_values: one row per EDSS value of a patient, the baseline (patients.baseline_edss) at month 0
+-- and visit 0, then each follow-up assessment inside the window (assessment_date > first_dose_date
+-- and <= last_followup_date) at its months since the first dose and its 6-month visit (the nearest
+-- multiple of 6 months, at least 6);
+-- edss_visit_values: one row per patient and visit, the patient's mean EDSS there (a patient counts
+-- once per visit in the visit means).
+-- No parameters.
+create or replace table edss_values as
+select sample_rank, 0.0 as months, baseline_edss as edss, 0 as visit
+from patient_facts
 union all
-select * from follow_up
+select
+    p.sample_rank,
+    months(e.assessment_date - p.first_dose_date) as months,
+    e.edss,
+    cast(greatest(floor(months(e.assessment_date - p.first_dose_date) / 6 + 0.5), 1) * 6
+        as integer) as visit
+from edss e
+join patient_facts p using (patient_id)
+where e.assessment_date > p.first_dose_date and e.assessment_date <= p.last_followup_date;
+
+create or replace table edss_visit_values as
+select sample_rank, visit, avg(edss) as edss
+from edss_values
+group by all;
