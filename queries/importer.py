@@ -14,11 +14,13 @@ files are refused; a CSV may have at most MAX_COLUMNS columns, MAX_CELL_CHARS ch
 MAX_LINE_CHARS per line; one encoding per file.
 """
 
+import codecs
 import csv
 import datetime as dt
 import fcntl
 import hashlib
 import io
+import itertools
 import json
 import math
 import os
@@ -30,7 +32,8 @@ import time
 import uuid
 import weakref
 import zipfile
-from collections.abc import Iterator
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -48,6 +51,8 @@ MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
 MAX_LINE_CHARS = 1_000_000
 MAX_ZIP_MEMBERS = 1_000
 CHUNK = 1 << 20
+# rows read, cast and written at a time: an import's memory follows this, not the file's size
+CHUNK_ROWS = 50_000
 ABANDONED_UNLOCKED_S = 600  # a staging folder without an owner file is being created, or was left
 INT64 = (-(2**63), 2**63 - 1)
 ALIASES = {"ae": "adverse_events", "aes": "adverse_events", "adverse_event": "adverse_events",
@@ -90,16 +95,70 @@ class Source:
     row_labels: list[str] | None = None
     # contract column → the source column its values came from ({"edss": "EDSS 12m"})
     column_labels: dict[str, str] = field(default_factory=dict)
+    # the rows, read while staging in frames of CHUNK_ROWS, when `frame` holds only the header (a
+    # CSV or Excel file read directly): a large file is never in memory whole
+    rows: Iterator[pd.DataFrame] | None = field(default=None, repr=False)
+
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        """The source's rows in frames of at most CHUNK_ROWS rows, in order (read once)."""
+        if self.rows is not None:
+            rows, self.rows = self.rows, iter(())
+            yield from rows
+            return
+        for start in range(0, len(self.frame), CHUNK_ROWS):
+            yield self.frame.iloc[start:start + CHUNK_ROWS]
 
 
 @dataclass
 class Segment:
-    """Where rows start..start+len(lines)-1 (0-based) of a staged table came from."""
+    """Where rows start..start+count-1 (0-based) of a staged table came from."""
     start: int
     name: str
-    lines: list[int]
+    count: int
     row_labels: list[str] | None
     column_labels: dict[str, str]
+
+
+class _Lines(Sequence):
+    """The file line of every staged row of one table, kept in a file in the staging folder (8 bytes
+    a row) rather than in memory; read back only for the few rows that a problem names."""
+
+    def __init__(self, path: Path):
+        self.path, self.count = path, 0
+
+    def extend(self, lines: list[int]) -> None:
+        with open(self.path, "ab") as f:
+            f.write(array("q", lines).tobytes())
+        self.count += len(lines)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: int) -> int:  # type: ignore[override]
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        with open(self.path, "rb") as f:
+            f.seek(index * 8)
+            return array("q", f.read(8))[0]
+
+
+class _Rows:
+    """A set of row numbers as a bitmap: one bit a row, however many rows are in it."""
+
+    def __init__(self) -> None:
+        self.bits = bytearray()
+
+    def add(self, row: int) -> None:
+        byte = row >> 3
+        if byte >= len(self.bits):
+            self.bits.extend(bytes(byte + 1 - len(self.bits)))
+        self.bits[byte] |= 1 << (row & 7)
+
+    def __contains__(self, row: object) -> bool:
+        if not isinstance(row, int) or row < 0:
+            return False
+        byte = row >> 3
+        return byte < len(self.bits) and bool(self.bits[byte] >> (row & 7) & 1)
 
 
 @dataclass
@@ -109,7 +168,7 @@ class Staged:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
-    lines: dict[str, tuple[str, list[int]]] = field(default_factory=dict)  # table -> (file, row numbers)
+    lines: dict[str, tuple[str, Sequence[int]]] = field(default_factory=dict)  # table -> (file, lines)
     segments: dict[str, list[Segment]] = field(default_factory=dict)
     lock: "_Lock | None" = field(default=None, repr=False)
 
@@ -170,11 +229,10 @@ def _encoding(raw: bytes, name: str, notes: list[str]) -> str:
                                "UTF-8 and import it again") from None
         notes.append(f"{name}: read as UTF-16")
         return "utf-16"
-    try:
-        raw.decode("utf-8-sig")  # checked, not kept: the text is decoded line by line later
+    error = _decode_error(raw, "utf-8-sig")  # checked, not kept: decoded line by line later
+    if error is None:
         return "utf-8-sig"
-    except UnicodeDecodeError as exc:
-        bad = _line_of(raw, exc.start)
+    bad = _line_of(raw, error.start)
     utf8 = UTF8_MULTIBYTE.search(raw)
     if utf8:
         raise ImportFailed(
@@ -182,15 +240,28 @@ def _encoding(raw: bytes, name: str, notes: list[str]) -> str:
             "two encodings (often from pasting text from another program). Save it again as UTF-8 "
             "(in Excel: 'CSV UTF-8') and import it again"
         )
-    try:
-        raw.decode("cp1252")
-    except UnicodeDecodeError as exc:
+    error = _decode_error(raw, "cp1252")
+    if error is not None:
         raise ImportFailed(
-            f"{name}: line {_line_of(raw, exc.start)} holds a byte (0x{raw[exc.start]:02X}) that is "
-            "neither UTF-8 nor Windows-1252 text; save the file again as UTF-8 and import it again"
-        ) from None
+            f"{name}: line {_line_of(raw, error.start)} holds a byte (0x{raw[error.start]:02X}) that "
+            "is neither UTF-8 nor Windows-1252 text; save the file again as UTF-8 and import it again"
+        )
     notes.append(f"{name}: not UTF-8; read as Windows-1252 (cp1252)")
     return "cp1252"
+
+
+def _decode_error(raw: bytes, encoding: str) -> UnicodeDecodeError | None:
+    """The first decoding error of the file (offsets in the file), decoded in CHUNK-sized pieces
+    so that the whole text is never in memory at once."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    for start in range(0, len(raw), CHUNK):
+        pending = len(decoder.getstate()[0])  # bytes of a character cut by the previous piece
+        try:
+            decoder.decode(raw[start:start + CHUNK], final=start + CHUNK >= len(raw))
+        except UnicodeDecodeError as exc:
+            exc.start, exc.end = exc.start + start - pending, exc.end + start - pending
+            return exc
+    return None
 
 
 def decode_text(raw: bytes, name: str, notes: list[str]) -> str:
@@ -226,9 +297,11 @@ def _check_header_bytes(raw: bytes, name: str) -> None:
                            "read. Export only the study's fields")
 
 
-def read_csv_cells(raw: bytes, name: str, notes: list[str]) -> tuple[pd.DataFrame, bool]:
-    """All cells as text, indexed by file line number; returns the frame and whether decimals are
-    written with commas (the delimiter is ';'). Enforces the column, cell and line limits."""
+def _csv_rows(raw: bytes, name: str, notes: list[str]
+              ) -> tuple[list[str], bool, Iterator[tuple[int, list[str]]]]:
+    """The header, whether decimals are written with commas (the delimiter is ';'), and the data
+    rows as (file line, cells), read lazily one record at a time. The header is read and checked
+    here; the column, cell and line limits are enforced on every record as it is read."""
     _check_header_bytes(raw, name)
     encoding = _encoding(raw, name, notes)
     header = next(_lines(raw, encoding), "")
@@ -236,38 +309,66 @@ def read_csv_cells(raw: bytes, name: str, notes: list[str]) -> tuple[pd.DataFram
     if delimiter != ",":
         notes.append(f"{name}: columns separated by {'tab' if delimiter == chr(9) else repr(delimiter)}")
     reader = csv.reader(_lines(raw, encoding), delimiter=delimiter)
-    rows: list[list[str]] = []
-    starts: list[int] = []
-    line = 1
-    try:
-        for row in reader:
-            if len(row) > MAX_COLUMNS:
-                raise ImportFailed(f"{name}: line {line} has {len(row):,} cells; at most "
-                                   f"{MAX_COLUMNS:,} columns are read")
-            longest = max(map(len, row), default=0)
-            if longest > MAX_CELL_CHARS:
-                column = rows[0][row.index(max(row, key=len))] if rows else "the header"
-                raise ImportFailed(f"{name}: line {line}, column {_short(column)}: a cell of "
-                                   f"{longest:,} characters (at most {MAX_CELL_CHARS:,}); is a "
-                                   "quotation mark left open?")
-            if sum(map(len, row)) > MAX_LINE_CHARS:
-                raise ImportFailed(f"{name}: line {line} is longer than {MAX_LINE_CHARS:,} characters")
-            rows.append(row)
-            starts.append(line)
-            line = reader.line_num + 1
-    except csv.Error as exc:
-        if "field larger than field limit" in str(exc):
-            raise ImportFailed(f"{name}: line {line}: a cell longer than {MAX_CELL_CHARS:,} characters; "
-                               "is a quotation mark left open?") from None
-        raise ImportFailed(f"{name}: line {line} cannot be read as CSV ({exc})") from None
-    if not rows:
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        first: list[str] | None = None
+        line = 1
+        try:
+            for row in reader:
+                if len(row) > MAX_COLUMNS:
+                    raise ImportFailed(f"{name}: line {line} has {len(row):,} cells; at most "
+                                       f"{MAX_COLUMNS:,} columns are read")
+                longest = max(map(len, row), default=0)
+                if longest > MAX_CELL_CHARS:
+                    column = first[row.index(max(row, key=len))] if first else "the header"
+                    raise ImportFailed(f"{name}: line {line}, column {_short(column)}: a cell of "
+                                       f"{longest:,} characters (at most {MAX_CELL_CHARS:,}); is a "
+                                       "quotation mark left open?")
+                if sum(map(len, row)) > MAX_LINE_CHARS:
+                    raise ImportFailed(f"{name}: line {line} is longer than {MAX_LINE_CHARS:,} "
+                                       "characters")
+                first = row if first is None else first
+                yield line, row
+                line = reader.line_num + 1
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise ImportFailed(f"{name}: line {line}: a cell longer than {MAX_CELL_CHARS:,} "
+                                   "characters; is a quotation mark left open?") from None
+            raise ImportFailed(f"{name}: line {line} cannot be read as CSV ({exc})") from None
+
+    rows = records()
+    found = next(rows, None)
+    if found is None:
         raise ImportFailed(f"{name}: the file is empty")
-    columns = [c.strip() for c in rows[0]]
+    columns = [c.strip() for c in found[1]]
     _check_header(columns, name)
-    body = [r[: len(columns)] + [""] * (len(columns) - len(r)) for r in rows[1:]]
-    frame = pd.DataFrame(body, columns=columns, dtype=object)
-    frame.index = starts[1:]  # file line numbers (a quoted cell may span lines)
-    return frame, delimiter == ";"
+    width = len(columns)
+    body = ((line, row[:width] + [""] * (width - len(row))) for line, row in rows)
+    return columns, delimiter == ";", body
+
+
+def _frames(columns: list[str], rows: Iterator[tuple[int, list]], size: int | None = None
+            ) -> Iterator[pd.DataFrame]:
+    """(line, cells) records as frames of at most `size` rows (CHUNK_ROWS), indexed by line; a
+    short row is padded with empty cells (`columns` may grow while the rows are read)."""
+    size = size or CHUNK_ROWS
+    while True:
+        block = list(itertools.islice(rows, size))
+        if not block:
+            return
+        width = len(columns)
+        cells = [row if len(row) == width else row + [None] * (width - len(row)) for _, row in block]
+        frame = pd.DataFrame(cells, columns=list(columns), dtype=object)
+        frame.index = [line for line, _ in block]
+        yield frame
+
+
+def read_csv_cells(raw: bytes, name: str, notes: list[str]) -> tuple[pd.DataFrame, bool]:
+    """All cells as text, indexed by file line number; returns the frame and whether decimals are
+    written with commas (the delimiter is ';'). Enforces the column, cell and line limits."""
+    columns, decimal_comma, rows = _csv_rows(raw, name, notes)
+    frames = list(_frames(columns, rows, size=1 << 62))
+    return (frames[0] if frames else pd.DataFrame(columns=columns, dtype=object)), decimal_comma
 
 
 _decode = decode_text  # old private names, kept while other modules move over
@@ -399,31 +500,93 @@ def _check_sheet_sizes(raw: bytes, name: str) -> None:
 
 
 def _read_excel(raw: bytes, name: str, notes: list[str], max_mb: float = DEFAULT_MAX_MB
-                ) -> list[tuple[str, pd.DataFrame]]:
+                ) -> list[tuple[str, pd.DataFrame, Iterator[pd.DataFrame]]]:
+    """Every sheet with anything in it: (sheet, its header as an empty frame, its rows in frames of
+    CHUNK_ROWS read while staging). The header is the first row with anything in it; rows are
+    numbered as in Excel. openpyxl reads the sheets row by row (read-only mode), never whole."""
     check_expansion(raw, name, max_mb)  # an .xlsx is a zip: bound what openpyxl would expand
     _check_sheet_sizes(raw, name)
+    import openpyxl
+
     try:
-        sheets = pd.read_excel(io.BytesIO(raw), sheet_name=None, dtype=object, header=None)
+        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True,
+                                      keep_links=False)
     except Exception as exc:  # noqa: BLE001 -- openpyxl raises many kinds for a damaged file
-        raise ImportFailed(f"{name}: not a readable Excel file ({type(exc).__name__}); save it again "
-                           "from Excel as .xlsx") from None
+        raise ImportFailed(_unreadable_excel(name, exc)) from None
     result = []
-    for sheet, frame in sheets.items():
-        filled = frame.notna().any(axis=1)
-        if not filled.any():
+    for ws in book.worksheets:
+        where = f"{name} [{ws.title}]"
+        ws.reset_dimensions()  # the declared size may be wrong: read every row there is
+        rows = _excel_rows(ws, name)
+        header = next((values for _, values, _ in rows if any(v is not None for v in values)), None)
+        if header is None:
             continue
-        where = f"{name} [{sheet}]"
-        if frame.shape[1] > MAX_COLUMNS:
-            raise ImportFailed(f"{where}: {frame.shape[1]:,} columns; at most {MAX_COLUMNS:,} are read")
-        frame = frame.loc[filled.idxmax():]  # the header is the first row with anything in it
-        columns = [str(c).strip() if not _blank(c) else "" for c in frame.iloc[0]]
+        columns = [str(c).strip() if not _blank(c) else "" for c in header]
         _check_header(columns, where)
-        body = frame.iloc[1:].copy()
-        body.columns = columns
-        body = body.astype(object).where(body.notna(), None)  # Excel has no NaN: NaN is an empty cell
-        body.index = body.index + 1  # Excel row numbers (1-based, header on row 1)
-        result.append((sheet, body))
+        result.append((ws.title, pd.DataFrame(columns=columns, dtype=object),
+                       _frames(columns, _excel_body(rows, columns, where))))
     return result
+
+
+# the words pandas' Excel reader read as an empty cell: kept so that a workbook reads as before
+EXCEL_MISSING = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                           "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
+                           "nan", "null"})
+
+
+def _unreadable_excel(name: str, exc: Exception) -> str:
+    return (f"{name}: not a readable Excel file ({type(exc).__name__}); save it again from Excel "
+            "as .xlsx")
+
+
+def _excel_rows(ws: object, name: str) -> Iterator[tuple[int, list, bool]]:
+    """(Excel row number, cells, whether the row has no cell at all) for every row of a sheet.
+
+    Cells are read as pandas' Excel reader gave them: an error cell (#DIV/0!) or a missing-value
+    word (NA, NULL, …) is None, a whole number an int; trailing empty cells are left out.
+    """
+    try:
+        for number, row in enumerate(ws.iter_rows(), start=1):  # type: ignore[attr-defined]
+            width = len(row)
+            while width and (row[width - 1].value is None or row[width - 1].value == ""):
+                width -= 1
+            values = []
+            for cell in row[:width]:
+                value = cell.value
+                if value is None or cell.data_type == "e" or (
+                        isinstance(value, str) and value in EXCEL_MISSING):
+                    values.append(None)
+                elif cell.data_type == "n":
+                    whole = int(value)
+                    values.append(whole if whole == value else float(value))
+                else:
+                    values.append(value)
+            yield number, values, width == 0
+    except ImportFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- a damaged sheet may only show while it is read
+        raise ImportFailed(_unreadable_excel(name, exc)) from None
+
+
+def _excel_body(rows: Iterator[tuple[int, list, bool]], columns: list[str], where: str
+                ) -> Iterator[tuple[int, list]]:
+    """The rows below the header, as wide as the widest row (an unnamed column each beyond the
+    header, as before); empty rows at the end of the sheet are left out, those inside kept."""
+    empty_from, empty = 0, 0  # a run of empty rows, kept only when a row with cells follows
+    for number, values, nothing in rows:
+        if nothing:
+            empty_from, empty = (empty_from, empty + 1) if empty else (number, 1)
+            continue
+        if len(values) > len(columns):
+            if len(values) > MAX_COLUMNS:
+                raise ImportFailed(f"{where}: {len(values):,} columns; at most {MAX_COLUMNS:,} "
+                                   "are read")
+            columns += [""] * (len(values) - len(columns))  # the frames read the new width
+            _check_header(columns, where)
+        for line in range(empty_from, empty_from + empty):
+            yield line, []
+        empty = 0
+        yield number, values
 
 
 def _read_parquet(raw: bytes, name: str, max_mb: float) -> pd.DataFrame:
@@ -500,20 +663,21 @@ def read_uploads(files: list[tuple[str, bytes]], notes: list[str], max_mb: float
         suffix = Path(name).suffix.lower()
         if suffix in (".xlsx", ".xlsm"):
             sheets = _read_excel(raw, name, notes, max_mb)
-            for sheet, frame in sheets:
+            for sheet, header, rows in sheets:
                 table = table_for(sheet) or (table_for(name) if len(sheets) == 1 else None)
                 if table is None:
                     notes.append(f"{name} [{sheet}]: no contract table of that name; sheet ignored")
                     continue
-                sources.append(Source(f"{name} [{sheet}]", table, frame, 2))
+                sources.append(Source(f"{name} [{sheet}]", table, header, 2, rows=rows))
         elif suffix in (".csv", ".txt", ".tsv"):
             table = table_for(name)
             if table is None:
                 notes.append(f"{name}: no contract table of that name; file ignored")
                 continue
-            frame, decimal_comma = read_csv_cells(raw, name, notes)
-            frame.attrs["decimal_comma"] = decimal_comma
-            sources.append(Source(name, table, frame, 2))
+            columns, decimal_comma, rows = _csv_rows(raw, name, notes)
+            header = pd.DataFrame(columns=columns, dtype=object)
+            header.attrs["decimal_comma"] = decimal_comma
+            sources.append(Source(name, table, header, 2, rows=_frames(columns, rows)))
         elif suffix == ".parquet":
             table = table_for(name)
             if table is None:
@@ -606,68 +770,115 @@ def _cast(value: object, logical: str, decimal_comma: bool, dayfirst: bool, nan_
     return float(number)
 
 
-def to_table(source: Source, problems: list[Problem], notes: list[str]) -> pa.Table:
-    """A source cast to its contract table; cells that do not fit become problems naming row and column."""
-    spec = TABLES[source.table]
-    nan_is_value = bool(source.frame.attrs.get("nan_is_value"))
-    decimal_comma = bool(source.frame.attrs.get("decimal_comma"))
-    frame = source.frame.copy()
-    frame.columns = [str(c).strip() for c in frame.columns]
-    labels = dict(zip(frame.index, source.row_labels)) if source.row_labels is not None else None
-    if labels is not None and len(source.row_labels) != len(frame):
-        raise ValueError(f"{source.name}: {len(source.row_labels)} row labels for {len(frame)} rows")
-    lower = {c.lower(): c for c in frame.columns}
-    blank_rows = frame.apply(lambda r: all(_blank(v, nan_is_value) for v in r), axis=1)
-    if blank_rows.any():
-        notes.append(f"{source.name}: {int(blank_rows.sum())} blank row(s) skipped")
-        frame = frame[~blank_rows]
-    known = {c.name for c in spec.columns}
-    ignored = [c for c in frame.columns if c.lower() not in known]
-    if ignored and not source.column_labels:
-        notes.append(f"{source.name}: column(s) not in the contract ignored: {', '.join(ignored)}")
-    dayfirst = any(
-        DMY_DATE.fullmatch(str(v).strip())
-        for c in spec.columns if c.type == "date" and c.name in lower
-        for v in frame[lower[c.name]]
-    )
-    if dayfirst:
-        notes.append(f"{source.name}: dates read day first (DD/MM/YYYY)")
-    ids = frame[lower["patient_id"]] if "patient_id" in lower else pd.Series(None, index=frame.index)
-    arrays = {}
-    failed: dict[str, list[int]] = {}  # column → positions (0-based, kept rows) that did not cast
-    for column in spec.columns:
-        if column.name not in lower:
-            if column.required:
+class _Cast:
+    """Casts one source to its contract table a chunk of rows at a time, keeping only what the
+    problems and notes need (counts and the first examples), never the rows themselves."""
+
+    def __init__(self, source: Source):
+        self.source = source
+        self.spec = TABLES[source.table]
+        self.nan_is_value = bool(source.frame.attrs.get("nan_is_value"))
+        self.decimal_comma = bool(source.frame.attrs.get("decimal_comma"))
+        header = [str(c).strip() for c in source.frame.columns]
+        self.columns = dict.fromkeys(header)  # every column seen, for the note on ignored ones
+        self.lower = {c.lower(): c for c in header}
+        labels = source.row_labels
+        if labels is not None and len(labels) != len(source.frame):
+            raise ValueError(f"{source.name}: {len(labels)} row labels for {len(source.frame)} rows")
+        self.labels = dict(zip(source.frame.index, labels)) if labels is not None else None
+        self.kept_labels: list[str] | None = [] if labels is not None else None
+        self.kept = 0  # rows cast so far (blank rows left out)
+        self.blank = 0
+        self.dayfirst = False
+        self.bad: dict[str, tuple[list[int], list[dict]]] = {}  # column → ([count], first examples)
+        self.schema = pa.schema([(c.name, ARROW[c.type]) for c in self.spec.columns
+                                 if c.name in self.lower])
+
+    def cast(self, frame: pd.DataFrame, failed: Callable[[str, int], None]
+             ) -> tuple[pa.Table, list[int]]:
+        """One chunk cast (blank rows left out) and the file lines of its rows; `failed` is told
+        the column and the source row (0-based, kept rows) of every cell that does not fit."""
+        frame = frame.set_axis([str(c).strip() for c in frame.columns], axis=1)
+        self.columns.update(dict.fromkeys(frame.columns))
+        keep = [not all(_blank(v, self.nan_is_value) for v in row)
+                for row in frame.to_numpy(dtype=object)]
+        if not all(keep):
+            self.blank += keep.count(False)
+            frame = frame[keep]
+        lower = self.lower
+        self.dayfirst = self.dayfirst or any(
+            DMY_DATE.fullmatch(str(v).strip())
+            for c in self.spec.columns if c.type == "date" and c.name in lower
+            for v in frame[lower[c.name]]
+        )
+        lines = [int(i) for i in frame.index]
+        ids = frame[lower["patient_id"]].tolist() if "patient_id" in lower else [None] * len(frame)
+        arrays = {}
+        for column in self.spec.columns:
+            if column.name not in lower:
+                continue
+            values = []
+            for position, value in enumerate(frame[lower[column.name]].tolist()):
+                try:
+                    # a D/M/Y date is read day first: it is the contract's form (noted once)
+                    cast = _cast(value, column.type, self.decimal_comma, True, self.nan_is_value)
+                    if column.name == "subtype" and self.source.table == "patients" and cast is not None:
+                        cast = cast.upper() if cast.upper() in SUBTYPES else cast
+                    values.append(cast)
+                except (ValueError, OverflowError, InvalidOperation) as exc:
+                    values.append(None)
+                    failed(column.name, self.kept + position)
+                    count, examples = self.bad.setdefault(column.name, ([0], []))
+                    count[0] += 1
+                    if len(examples) < 5:
+                        examples.append(self._example(column.name, lines[position], ids[position],
+                                                      value, exc))
+            arrays[column.name] = pa.array(values, type=ARROW[column.type])
+        if self.labels is not None and self.kept_labels is not None:
+            self.kept_labels += [self.labels[i] for i in frame.index]
+        self.kept += len(frame)
+        return (pa.table(arrays) if arrays else pa.table({})), lines
+
+    def _example(self, column: str, line: int, pid: object, value: object, exc: Exception) -> dict:
+        example = {"row": line, "patient_id": None if _blank(pid) else str(pid), "date": None,
+                   "value": _clip(value), "why": str(exc)}
+        if self.labels is not None:
+            example["source"] = (f"{self.labels[line]} › "
+                                 f"{self.source.column_labels.get(column, column)}")
+        return example
+
+    def finish(self, problems: list[Problem], notes: list[str]) -> None:
+        """The source's notes and its problems (a missing column, cells that did not fit)."""
+        source = self.source
+        if self.blank:
+            notes.append(f"{source.name}: {self.blank} blank row(s) skipped")
+        known = {c.name for c in self.spec.columns}
+        ignored = [c for c in self.columns if c.lower() not in known]
+        if ignored and not source.column_labels:
+            notes.append(f"{source.name}: column(s) not in the contract ignored: {', '.join(ignored)}")
+        if self.dayfirst:
+            notes.append(f"{source.name}: dates read day first (DD/MM/YYYY)")
+        for column in self.spec.columns:
+            if column.name not in self.lower:
+                if column.required:
+                    problems.append(Problem("error", source.table, column.name,
+                                            f"required column '{column.name}' is missing",
+                                            file=source.name))
+            elif column.name in self.bad:
+                (count,), examples = self.bad[column.name]
                 problems.append(Problem("error", source.table, column.name,
-                                        f"required column '{column.name}' is missing", file=source.name))
-            continue
-        values, bad = [], []
-        for position, (line, value) in enumerate(frame[lower[column.name]].items()):
-            try:
-                cast = _cast(value, column.type, decimal_comma, dayfirst, nan_is_value)
-                if column.name == "subtype" and source.table == "patients" and cast is not None:
-                    cast = cast.upper() if cast.upper() in SUBTYPES else cast
-                values.append(cast)
-            except (ValueError, OverflowError, InvalidOperation) as exc:
-                values.append(None)
-                failed.setdefault(column.name, []).append(position)
-                pid = ids.get(line)
-                example = {"row": int(line), "patient_id": None if _blank(pid) else str(pid),
-                           "date": None, "value": _clip(value), "why": str(exc)}
-                if labels is not None:
-                    example["source"] = (f"{labels[line]} › "
-                                         f"{source.column_labels.get(column.name, column.name)}")
-                bad.append(example)
-        if bad:
-            problems.append(Problem(
-                "error", source.table, column.name,
-                f"value is not {column.type} ({bad[0]['why']})", len(bad), bad[:5], source.name,
-            ))
-        arrays[column.name] = pa.array(values, type=ARROW[column.type])
-    source.frame.attrs["lines"] = [int(i) for i in frame.index]
-    source.frame.attrs["failed"] = failed
-    source.frame.attrs["kept_labels"] = [labels[i] for i in frame.index] if labels is not None else None
-    return pa.table(arrays) if arrays else pa.table({})
+                                        f"value is not {column.type} ({examples[0]['why']})",
+                                        count, examples, source.name))
+
+
+def to_table(source: Source, problems: list[Problem], notes: list[str]) -> pa.Table:
+    """A source cast to its contract table in memory; cells that do not fit become problems naming
+    row and column. (Staging casts chunk by chunk instead; this is for a small source.)"""
+    cast = _Cast(source)
+    tables = [cast.cast(chunk, lambda column, row: None)[0] for chunk in source.chunks()]
+    cast.finish(problems, notes)
+    tables = [t for t in tables if t.num_columns] or [cast.schema.empty_table()]
+    return pa.concat_tables(tables) if cast.schema else pa.table({})
 
 
 def _process_start(pid: int) -> str | None:
@@ -733,37 +944,56 @@ def _write_staged(staged: Staged, sources: list[Source]) -> None:
     for source in sources:
         by_table.setdefault(source.table, []).append(source)
     cast_problems: list[Problem] = []
-    uncast: set[tuple[str, str, int]] = set()  # (table, column, staged row) left null by a failed cast
+    uncast: dict[tuple[str, str], _Rows] = {}  # (table, column) → staged rows left null by a cast
     for name, group in by_table.items():
-        tables, segments, start = [], [], 0
-        for source in group:
-            table = to_table(source, cast_problems, staged.notes)
-            lines = source.frame.attrs["lines"]
-            segments.append(Segment(start, source.name, lines, source.frame.attrs["kept_labels"],
-                                    dict(source.column_labels)))
-            for column, positions in source.frame.attrs["failed"].items():
-                uncast.update((name, column, start + p + 1) for p in positions)
-            start += len(lines)
-            tables.append(table)
-        table = pa.concat_tables(tables, promote_options="default") if len(tables) > 1 else tables[0]
+        casts = [_Cast(source) for source in group]
+        # several sources for one table: every column any of them has, in order of appearance
+        schema = pa.schema(list({f.name: f for c in casts for f in c.schema}.values()))
+        lines = _Lines(staged.path / f".lines-{name}")
+        segments, start = [], 0
+        writer = pq.ParquetWriter(staged.path / f"{name}.parquet", schema) if len(schema) else None
+        try:
+            for source, cast in zip(group, casts, strict=True):
+                def failed(column: str, row: int, table: str = name, start: int = start) -> None:
+                    uncast.setdefault((table, column), _Rows()).add(start + row + 1)
+
+                for chunk in source.chunks():
+                    table, kept = cast.cast(chunk, failed)
+                    lines.extend(kept)
+                    if writer is not None and kept:
+                        writer.write_table(_aligned(table, schema, len(kept)))
+                cast.finish(cast_problems, staged.notes)
+                segments.append(Segment(start, source.name, cast.kept, cast.kept_labels,
+                                        dict(source.column_labels)))
+                start += cast.kept
+            if writer is not None and not start:
+                writer.write_table(schema.empty_table())  # a table without rows, as one row group
+        finally:
+            if writer is not None:
+                writer.close()
         staged.rows[name] = start
         staged.segments[name] = segments
-        staged.lines[name] = (group[0].name, [line for s in segments for line in s.lines])
-        if table.num_columns:
-            pq.write_table(table, staged.path / f"{name}.parquet")
+        staged.lines[name] = (group[0].name, lines)
     missing = [t for t, spec in TABLES.items() if spec.required and t not in by_table]
     if missing:
         staged.notes.append(f"required table(s) not given: {', '.join(missing)}")
     # a cell that failed to cast is reported once, by the cast, not again as a null by validation
     checked = []
     for p in validate(staged.path):
-        kept = [ex for ex in p.examples if (p.table, p.column, ex.get("row")) not in uncast]
+        failed_rows = uncast.get((p.table, p.column))
+        kept = [ex for ex in p.examples if failed_rows is None or ex.get("row") not in failed_rows]
         if p.examples and not kept:
             continue
         p.count -= len(p.examples) - len(kept)
         p.examples = kept
         checked.append(p)
     staged.problems = cast_problems + [_in_source_rows(p, staged) for p in checked]
+
+
+def _aligned(table: pa.Table, schema: pa.Schema, rows: int) -> pa.Table:
+    """A chunk with the table's columns in order; a column its source lacks is empty (null)."""
+    return pa.table([table.column(f.name) if f.name in table.column_names else pa.nulls(rows, f.type)
+                     for f in schema], schema=schema)
 
 
 def _in_source_rows(problem: Problem, staged: Staged) -> Problem:
@@ -779,10 +1009,10 @@ def _in_source_rows(problem: Problem, staged: Staged) -> Problem:
             continue
         index = row - 1
         segment = next((s for s in reversed(segments) if s.start <= index), None)
-        if segment is None or index - segment.start >= len(segment.lines):
+        if segment is None or index - segment.start >= segment.count:
             continue
         offset = index - segment.start
-        ex["row"] = segment.lines[offset]
+        ex["row"] = staged.lines[problem.table][1][index]
         if len(segments) > 1:
             ex["file"] = segment.name
         if segment.row_labels is not None:
@@ -798,7 +1028,9 @@ def content_hash(folder: Path) -> str:
     h = hashlib.sha256()
     for f in sorted(folder.glob("*.parquet")):
         h.update(f.name.encode())
-        h.update(f.read_bytes())
+        with open(f, "rb") as stream:
+            while block := stream.read(CHUNK):
+                h.update(block)
     return h.hexdigest()[:12]
 
 
@@ -821,6 +1053,8 @@ def activate_staged(staged: Staged, root: Path, user: str, provenance: dict | No
             meta["provenance"] = provenance
         (staged.path / "version.json").write_text(json.dumps(meta, indent=2, default=str))
         (staged.path / ".owner").unlink(missing_ok=True)
+        for lines in staged.path.glob(".lines-*"):  # where problems' rows came from: staging only
+            lines.unlink()
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged.path, target)  # atomic on one file system: the version appears whole or not at all
         discard(staged)  # releases the lock; the folder has moved

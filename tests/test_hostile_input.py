@@ -322,12 +322,12 @@ def test_a_parquet_file_that_expands_beyond_the_limit_is_refused(tmp_path, sets)
 
 
 MEMORY_PROBE = textwrap.dedent("""
-    import sys, tracemalloc
+    import sys, tempfile, tracemalloc
     from pathlib import Path
-    from queries.importer import ImportFailed, read_sources
+    from queries.importer import ImportFailed, read_sources, stage
     tracemalloc.start()
-    try:
-        read_sources([Path(sys.argv[1])], [], max_mb=float(sys.argv[2]))
+    try:  # rows are read while staging: a cell limit is met there
+        stage(read_sources([Path(sys.argv[1])], [], max_mb=float(sys.argv[2])), tempfile.mkdtemp())
         print("accepted")
     except ImportFailed:
         print(tracemalloc.get_traced_memory()[1])
@@ -335,7 +335,7 @@ MEMORY_PROBE = textwrap.dedent("""
 
 
 def peak_bytes(path: Path, max_mb: float) -> int:
-    """Peak Python memory while a fresh process reads (and refuses) the file, in bytes."""
+    """Peak Python memory while a fresh process reads and stages (and refuses) the file, in bytes."""
     out = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(path), str(max_mb)], cwd=ROOT,
                          capture_output=True, text=True, timeout=120, check=True).stdout.strip()
     assert out != "accepted"
@@ -418,7 +418,7 @@ def test_a_failure_while_staging_leaves_no_patient_data(tmp_path, sets, monkeypa
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(importer.pq, "write_table", broken)
+    monkeypatch.setattr(importer.pq.ParquetWriter, "write_table", broken)
     before = state(sets)
 
     with pytest.raises(OSError, match="disk full"):

@@ -151,7 +151,7 @@ def test_an_import_killed_half_way_leaves_the_active_dataset_intact(tmp_path, mo
     first = import_files([demo_csvs(tmp_path / "in")], sets, user="u").version
     changed = demo_csvs(tmp_path / "in2")
     pd.read_csv(changed / "relapses.csv").iloc[:5].to_csv(changed / "relapses.csv", index=False)
-    real_write = importer.pq.write_table
+    real_write = importer.pq.ParquetWriter.write_table
     calls = []
 
     def killed(*args, **kwargs):  # the process dies while the third table is being written
@@ -160,7 +160,7 @@ def test_an_import_killed_half_way_leaves_the_active_dataset_intact(tmp_path, mo
             raise KeyboardInterrupt
         return real_write(*args, **kwargs)
 
-    monkeypatch.setattr(importer.pq, "write_table", killed)
+    monkeypatch.setattr(importer.pq.ParquetWriter, "write_table", killed)
     with pytest.raises(KeyboardInterrupt):
         import_files([changed], sets, user="u")
     monkeypatch.undo()
