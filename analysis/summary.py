@@ -45,6 +45,7 @@ def base(ds: Dataset, filters: Filters) -> dict:
     if total == 0:
         return result | dict.fromkeys(KEYS)
     overall = rows["all"]
+    attacks = ds.run("attacks_per_patient", filters)
     events = ds.run("adverse_event_counts", filters)
     return result | {
         "female_pct": 100 * overall["female"] / total,
@@ -57,7 +58,7 @@ def base(ds: Dataset, filters: Filters) -> dict:
             "patients_with_relapse": {g: int(r["patients_with_relapse"]) for g, r in rows.items()},
             "relapse_free_pct": 100 * (total - overall["patients_with_relapse"]) / total,
             "attacks_per_patient": {
-                str(a): int(n) for a, n in sorted(overall["patients_by_relapses"].items()) if a > 0
+                str(a): int(n) for a, n in zip(attacks["attacks"], attacks["patients"])
             },
             "arr": {g: rate(int(r["relapses"]), float(r["patient_years"])) for g, r in rows.items()},
         },
@@ -71,7 +72,7 @@ def base(ds: Dataset, filters: Filters) -> dict:
 def part(ds: Dataset, filters: Filters, key: str) -> object:
     """One costly key of summary.json ("rfs", "edss_change", "disability" or "models")."""
     if key == "rfs":
-        times = ds.run("relapse_free_time_counts", filters)
+        times = ds.run("relapse_free_time", filters)
         return rfs(times, subtype_order(times["subtype"].dropna().unique())) if len(times) else None
     if key == "edss_change":
         total, _, rows = _groups(ds, filters)
@@ -100,16 +101,15 @@ def _group(outcomes: pd.DataFrame, group: str) -> pd.DataFrame:
     return outcomes if group == "all" else outcomes[outcomes["subtype"] == group]
 
 
-def rfs(times: pd.DataFrame, order: list[str]) -> dict:
-    """Kaplan–Meier relapse-free survival for all and per subtype, with the log-rank p, from rows
-    per patient or per distinct (subtype, time, event) with their number of patients."""
+def rfs(outcomes: pd.DataFrame, order: list[str]) -> dict:
+    """Kaplan–Meier relapse-free survival for all and per subtype, with the log-rank p."""
     result = {
-        g: rfs_summary(d["rfs_months"], d["rfs_event"], d.get("patients"))
+        g: rfs_summary(d["rfs_months"], d["rfs_event"])
         for g in ["all", *order]
-        for d in [_group(times, g)]
+        for d in [_group(outcomes, g)]
     }
     result["logrank_p"] = logrank_p(
-        times["rfs_months"], times["rfs_event"], times["subtype"], times.get("patients")
+        outcomes["rfs_months"], outcomes["rfs_event"], outcomes["subtype"]
     )
     return result
 

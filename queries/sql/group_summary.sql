@@ -1,6 +1,5 @@
 -- One row per group of selected patients (subtype = null is the whole selection): the counts and sums
--- behind every summary figure; patients_by_relapses maps a number of relapses in the window (0
--- included) to how many patients had exactly that many.
+-- behind every summary figure.
 -- $filters: the selection (one struct, see selected_patients.sql).
 with outcomes as (
     select *
@@ -17,7 +16,6 @@ final as (
         sum(patient_years) as patient_years,
         sum(relapses) as relapses,
         count(*) filter (relapses > 0) as patients_with_relapse,
-        histogram(relapses) as patients_by_relapses,
         count(edss_change) as edss_n,
         count(*) filter (edss_class = 'worsened') as edss_worsened,
         count(*) filter (edss_class = 'stable') as edss_stable,
