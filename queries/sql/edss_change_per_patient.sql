@@ -4,15 +4,22 @@
 -- id). sampled = true when more patients have a follow-up EDSS than are returned.
 -- $filters: the selection (one struct, see selected_patients.sql); $max_patients: the sample size.
 with assessed as (
+    -- every patient's sort keys only (pid follows the id's order); the sample's other columns are
+    -- read for the sample alone
     select
-        patient_id, subtype, baseline_edss, edss_last, edss_change, edss_class, sample_rank,
-        row_number() over (order by edss_change desc, subtype, patient_id) as rank
+        sample_rank,
+        row_number() over (order by edss_change desc, subtype, pid) as rank,
+        count(*) over () > $max_patients as sampled
     from selected_patients($filters)
     where edss_change is not null
 ),
+sampled as (
+    select * from assessed order by sample_rank limit $max_patients
+),
 final as (
-    select * exclude (sample_rank), count(*) over () > $max_patients as sampled
-    from assessed
-    qualify row_number() over (order by sample_rank) <= $max_patients
+    select p.patient_id, p.subtype, p.baseline_edss, p.edss_last, p.edss_change, p.edss_class, s.rank,
+           s.sampled
+    from sampled s
+    join patient_facts p using (sample_rank)
 )
 select * from final order by subtype, patient_id

@@ -1,0 +1,139 @@
+"""The EDSS page's rows, computed in SQL and analysis/, equal a direct pandas / scipy computation over
+the per-patient and per-value rows, on the demo cohort and on random cohorts."""
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from analysis.figures import group_intervals
+from analysis.stats import proportion, rate
+from queries import Dataset, Filters
+from tests.apptest import DEMO
+from tests.random_cohort import write_random_cohort
+
+FILTERS = [
+    Filters(),
+    Filters(subtypes=("RRMS", "NMOSD"), followup_min=18.0),
+    Filters(subtypes=("SPMS",)),
+    Filters(subtypes=()),
+]
+
+
+@pytest.fixture(scope="module", params=["demo", 1, 2, 3])
+def ds(request, tmp_path_factory):
+    if request.param == "demo":
+        folder = DEMO
+    else:
+        folder = write_random_cohort(tmp_path_factory.mktemp("c"), request.param, n_patients=80)
+    dataset = Dataset(folder)
+    yield dataset
+    dataset.close()
+
+
+def first_by_hash(ids, n: int) -> list[str]:
+    """The n ids with the smallest sha256 (hashlib): the sample every per-patient chart draws."""
+    return sorted(ids, key=lambda x: hashlib.sha256(x.encode()).hexdigest())[:n]
+
+
+@pytest.mark.parametrize("f", FILTERS[:3])  # an empty selection has no groups to draw
+def test_neda_and_adverse_event_intervals_equal_scipy_binomtest_and_the_poisson_rate(ds, f):
+    groups = ds.run("group_summary", f)
+
+    got = group_intervals(ds, f)
+
+    assert len(got) == len(groups)
+    for _, r in groups.iterrows():
+        g = got["all" if pd.isna(r["subtype"]) else r["subtype"]]
+        # analysis.stats: scipy's binomtest(...).proportion_ci(method="exact") and the chi-square
+        # Poisson interval, one group at a time
+        expected = proportion(int(r["neda"]), int(r["neda_evaluable"]))
+        if expected is None:
+            assert g["neda3"] is None
+        else:
+            assert g["neda3"]["n"] == expected["n"]
+            assert_allclose(
+                [g["neda3"][k] for k in ("pct", "ci_low", "ci_high")],
+                [expected[k] for k in ("pct", "ci_low", "ci_high")], rtol=0, atol=1e-9,
+            )
+        assert g["ae_per_1000_doses"] == rate(int(r["adverse_events"]), int(r["doses"]), per=1000)
+
+
+def test_neda_interval_at_the_edges_equals_binomtest():
+    # 0 of 7, 7 of 7, 1 of 1: the bounds that the beta quantiles leave undefined are 0 and 100 %
+    class Rows:
+        def run(self, name, filters):
+            return pd.DataFrame({
+                "subtype": [None, "RRMS", "SPMS", "NMOSD"], "neda": [0, 7, 1, 0],
+                "neda_evaluable": [7, 7, 1, 0], "adverse_events": [0, 3, 0, 0],
+                "doses": [10, 10, 0, 5],
+            })
+
+    got = group_intervals(Rows(), Filters())
+
+    for group, (k, n) in {"all": (0, 7), "RRMS": (7, 7), "SPMS": (1, 1)}.items():
+        expected = proportion(k, n)
+        assert_allclose([got[group]["neda3"][c] for c in ("pct", "ci_low", "ci_high")],
+                        [expected[c] for c in ("pct", "ci_low", "ci_high")], rtol=0, atol=1e-9)
+    assert got["NMOSD"]["neda3"] is None
+    assert got["SPMS"]["ae_per_1000_doses"] is None
+
+
+@pytest.mark.parametrize("f", FILTERS)
+@pytest.mark.parametrize("max_patients", [5, 1000])
+def test_change_sample_holds_the_first_by_hash_with_their_waterfall_rank(ds, f, max_patients):
+    outcomes = ds.run("patient_outcome", f)
+    assessed = outcomes[outcomes["edss_change"].notna()]
+    # the waterfall by hand: largest increase first, ties by subtype, then id
+    order = assessed.sort_values(["edss_change", "subtype", "patient_id"],
+                                 ascending=[False, True, True])
+    rank = dict(zip(order["patient_id"], range(1, len(order) + 1)))
+
+    rows = ds.run("edss_change_per_patient", f, max_patients=max_patients)
+
+    expected = first_by_hash(assessed["patient_id"], max_patients)
+    assert sorted(rows["patient_id"]) == sorted(expected)
+    assert rows["rank"].tolist() == [rank[p] for p in rows["patient_id"]]
+    assert (rows["sampled"] == (len(assessed) > max_patients)).all()
+    by_id = assessed.set_index("patient_id")
+    for column in ("subtype", "baseline_edss", "edss_last", "edss_change", "edss_class"):
+        assert rows[column].tolist() == by_id.loc[rows["patient_id"], column].tolist()
+
+
+@pytest.mark.parametrize("f", FILTERS)
+def test_trajectory_sample_is_every_value_of_the_first_patients_by_hash(ds, f):
+    values = ds.run("edss_trajectory", f)
+    selected = ds.run("patient_outcome", f)["patient_id"]
+
+    rows = ds.run("edss_trajectory_sample", f, max_patients=5)
+
+    drawn = first_by_hash(selected, 5)
+    expected = values[values["patient_id"].isin(drawn)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(rows, expected)
+
+
+def test_trajectory_values_are_the_edss_table_inside_each_window(ds):
+    # by hand from the raw tables: the baseline, then every assessment after the first-dose day up to
+    # the last follow-up, at (days since first dose) / 30.4375 months
+    patients = ds.sql("select patient_id, subtype, baseline_edss, first_dose_date, last_followup_date "
+                      "from patients")
+    edss = ds.sql("select patient_id, assessment_date, edss from edss").merge(patients, on="patient_id")
+    inside = edss[(edss["assessment_date"] > edss["first_dose_date"])
+                  & (edss["assessment_date"] <= edss["last_followup_date"])]
+    days = (pd.to_datetime(inside["assessment_date"]) - pd.to_datetime(inside["first_dose_date"])).dt.days
+    expected = pd.concat([
+        patients.assign(months=0.0, edss=patients["baseline_edss"], baseline=True),
+        inside.assign(months=days / 30.4375, baseline=False),
+    ])[["patient_id", "subtype", "months", "edss", "baseline"]]
+    expected = expected.sort_values(["subtype", "patient_id", "months", "edss"]).reset_index(drop=True)
+
+    rows = ds.run("edss_trajectory", Filters())
+
+    assert rows[["patient_id", "subtype", "baseline"]].values.tolist() == (
+        expected[["patient_id", "subtype", "baseline"]].values.tolist()
+    )
+    assert_allclose(rows["months"], expected["months"], rtol=1e-12)
+    assert_allclose(rows["edss"], expected["edss"])
+    assert np.isfinite(rows["months"]).all()
