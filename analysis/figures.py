@@ -6,11 +6,13 @@ open dataset, the filters and parameters, returning at most a few hundred rows t
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
+from scipy.stats import beta
 
 from analysis import survival
 from analysis.engagement import tertile_outcomes
-from analysis.stats import mean_ci_of, proportion, rate
+from analysis.stats import mean_ci_of, rate
 from analysis.table1 import VARIABLES, Row, table1
 from queries import Dataset, Filters, subtype_order
 
@@ -101,12 +103,23 @@ def group_intervals(ds: Dataset, filters: Filters) -> dict[str, dict]:
     95 % CI, and NEDA-3 among evaluable patients with the exact (Clopper–Pearson) 95 % CI; None
     where undefined (no doses, no evaluable patient)."""
     groups = ds.run("group_summary", filters)
+    neda = groups["neda"].to_numpy(dtype=float)
+    evaluable = groups["neda_evaluable"].to_numpy(dtype=float)
+    # Clopper–Pearson as scipy's beta quantiles, every group in one call: stats.proportion's
+    # binomtest finds the same bounds by a root search, ~4 ms per group (equal to 1e-9, tests)
+    with np.errstate(all="ignore"):
+        low = np.where(neda > 0, beta.ppf(0.025, neda, evaluable - neda + 1), 0.0)
+        high = np.where(neda < evaluable, beta.ppf(0.975, neda + 1, evaluable - neda), 1.0)
     return {
-        "all" if pd.isna(r["subtype"]) else r["subtype"]: {
-            "ae_per_1000_doses": rate(int(r["adverse_events"]), int(r["doses"]), per=1000),
-            "neda3": proportion(int(r["neda"]), int(r["neda_evaluable"])),
+        "all" if pd.isna(subtype) else subtype: {
+            "ae_per_1000_doses": rate(int(events), int(doses), per=1000),
+            "neda3": None if not n else {
+                "n": int(k), "pct": 100 * k / n, "ci_low": 100 * lo, "ci_high": 100 * hi,
+            },
         }
-        for _, r in groups.iterrows()
+        for subtype, events, doses, k, n, lo, hi in zip(
+            groups["subtype"], groups["adverse_events"], groups["doses"], neda, evaluable, low, high
+        )
     }
 
 
