@@ -27,8 +27,8 @@ def table_one(ds: Dataset, filters: Filters) -> tuple[list[Row], list[str]]:
 
 def km_curves(ds: Dataset, filters: Filters) -> dict[str, object]:
     """Kaplan–Meier curves of relapse-free time: the pooled curve ('pooled') and one per subtype in
-    the contract's order ('by_subtype'), from one read of the patients' times."""
-    times = ds.run("relapse_free_time", filters)
+    the contract's order ('by_subtype'), from one read of the patients' times and events."""
+    times = ds.run("relapse_free_time_counts", filters)
     order = subtype_order(times["subtype"].dropna().unique())
     return {"pooled": survival.curves(times, None)[0], "by_subtype": survival.curves(times, order)}
 

@@ -285,8 +285,8 @@ def models_summary(ds: Dataset, filters: Filters) -> dict:
 
 
 def scaled_schoenfeld(cph, data: pd.DataFrame) -> pd.DataFrame:
-    """lifelines' scaled Schoenfeld residuals of a Cox fit without strata or entry times (one row per
-    event, in the fit's order of rows), computed over all rows at once: lifelines'
+    """lifelines' scaled Schoenfeld residuals of a Cox fit without strata or entry times (one row
+    per event, in the fit's order of rows), computed over all rows at once: lifelines'
     compute_residuals(data, "scaled_schoenfeld") walks the rows in Python (about 1 s at 30,000
     patients); equal to it to 1e-9 (tests/test_models.py)."""
     terms = cph.params_.index

@@ -94,23 +94,29 @@ def mean_ci_of(
     return float(low), float(high)
 
 
-def kaplan_meier(months: pd.Series, event: pd.Series):
-    """A fitted lifelines KaplanMeierFitter (95 % log(−log) CI), or None for an empty group. The
-    fitter is shared by calls with the same times and events (read it, never change it)."""
+def kaplan_meier(months: pd.Series, event: pd.Series, patients: pd.Series | None = None):
+    """A fitted lifelines KaplanMeierFitter (95 % log(−log) CI), or None for an empty group: one
+    row per patient, or per distinct (months, event) with its number of patients (lifelines'
+    weights: the same fit). The fitter is shared by calls with the same rows (read it, never change
+    it)."""
     if len(months) == 0:
         return None
-    return _kaplan_meier(np.asarray(months, float).tobytes(), np.asarray(event, bool).tobytes())
+    counts = np.ones(len(months)) if patients is None else np.asarray(patients, float)
+    return _kaplan_meier(
+        np.asarray(months, float).tobytes(), np.asarray(event, bool).tobytes(), counts.tobytes()
+    )
 
 
 # a page fits the same group several times (the summary's estimates and the curves; CDW counts and
-# curves): each fit on 30,000 patients costs 25–50 ms, so the last few are kept
+# curves): the last few fits are kept
 @lru_cache(maxsize=8)
-def _kaplan_meier(months: bytes, event: bytes):
-    """KaplanMeierFitter().fit on the times and events given as the bytes of their arrays."""
+def _kaplan_meier(months: bytes, event: bytes, patients: bytes):
+    """KaplanMeierFitter().fit on the times, events and patient counts given as their bytes."""
     from lifelines import KaplanMeierFitter  # slow import: only when a curve is needed
 
     return KaplanMeierFitter().fit(
-        np.frombuffer(months, dtype=float).copy(), np.frombuffer(event, dtype=bool).copy()
+        np.frombuffer(months, dtype=float).copy(), np.frombuffer(event, dtype=bool).copy(),
+        weights=np.frombuffer(patients, dtype=float).copy(),
     )
 
 
@@ -142,9 +148,11 @@ def median_ci(kmf) -> tuple[float | None, float | None]:
     return clean(bounds.iloc[0, 0]), clean(bounds.iloc[0, 1])
 
 
-def rfs_summary(months: pd.Series, event: pd.Series) -> dict | None:
+def rfs_summary(
+    months: pd.Series, event: pd.Series, patients: pd.Series | None = None
+) -> dict | None:
     """Kaplan–Meier estimates at 6/12/18/24/36 months and the median; None for an empty group."""
-    kmf = kaplan_meier(months, event)
+    kmf = kaplan_meier(months, event, patients)
     if kmf is None:
         return None
     return {
@@ -153,24 +161,40 @@ def rfs_summary(months: pd.Series, event: pd.Series) -> dict | None:
     }
 
 
-def logrank_p(months: pd.Series, event: pd.Series, group: pd.Series) -> float | None:
-    """Log-rank p across groups (two groups: logrank_test; more: multivariate); None for one group."""
+def logrank_p(
+    months: pd.Series, event: pd.Series, group: pd.Series, patients: pd.Series | None = None
+) -> float | None:
+    """Log-rank p across groups (two groups: logrank_test; more: multivariate); None for one group.
+    Rows are patients, or distinct (months, event, group) with their number of patients."""
     from lifelines.statistics import logrank_test, multivariate_logrank_test
 
     labels = pd.unique(group)
     if len(labels) < 2:
         return None
+    counts = np.ones(len(months)) if patients is None else np.asarray(patients, float)
+    months, event, group = np.asarray(months, float), np.asarray(event, bool), np.asarray(group)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if len(labels) == 2:
             a, b = (group == labels[0]), (group == labels[1])
-            result = logrank_test(months[a], months[b], event[a], event[b])
+            result = logrank_test(months[a], months[b], event[a], event[b],
+                                  weights_A=counts[a], weights_B=counts[b])
         else:
-            result = multivariate_logrank_test(months, group, event)
+            result = multivariate_logrank_test(months, group, event, weights=counts)
     return clean(result.p_value)
 
 
 def number_at_risk(kmf, times) -> list[int]:
     """Patients still at risk (time ≥ t) at each of the given times."""
-    durations = np.asarray(kmf.durations)
-    return [int((durations >= t).sum()) for t in times]
+    order = np.argsort(kmf.durations, kind="stable")
+    durations = np.asarray(kmf.durations, float)[order]
+    # patients from each sorted row to the end: those with time >= durations[i]
+    from_here = np.r_[np.cumsum(np.asarray(kmf.weights, float)[order][::-1])[::-1], 0.0]
+    return [int(round(n)) for n in from_here[np.searchsorted(durations, times, side="left")]]
+
+
+def patient_times(kmf) -> np.ndarray:
+    """Every patient's time (months) of a fit, in ascending order."""
+    order = np.argsort(kmf.durations, kind="stable")
+    return np.repeat(np.asarray(kmf.durations, float)[order],
+                     np.asarray(kmf.weights, float)[order].round().astype(int))

@@ -72,7 +72,7 @@ def base(ds: Dataset, filters: Filters) -> dict:
 def part(ds: Dataset, filters: Filters, key: str) -> object:
     """One costly key of summary.json ("rfs", "edss_change", "disability" or "models")."""
     if key == "rfs":
-        times = ds.run("relapse_free_time", filters)
+        times = ds.run("relapse_free_time_counts", filters)
         return rfs(times, subtype_order(times["subtype"].dropna().unique())) if len(times) else None
     if key == "edss_change":
         total, _, rows = _groups(ds, filters)
@@ -101,15 +101,16 @@ def _group(outcomes: pd.DataFrame, group: str) -> pd.DataFrame:
     return outcomes if group == "all" else outcomes[outcomes["subtype"] == group]
 
 
-def rfs(outcomes: pd.DataFrame, order: list[str]) -> dict:
-    """Kaplan–Meier relapse-free survival for all and per subtype, with the log-rank p."""
+def rfs(times: pd.DataFrame, order: list[str]) -> dict:
+    """Kaplan–Meier relapse-free survival for all and per subtype, with the log-rank p, from rows
+    per patient or per distinct (subtype, time, event) with their number of patients."""
     result = {
-        g: rfs_summary(d["rfs_months"], d["rfs_event"])
+        g: rfs_summary(d["rfs_months"], d["rfs_event"], d.get("patients"))
         for g in ["all", *order]
-        for d in [_group(outcomes, g)]
+        for d in [_group(times, g)]
     }
     result["logrank_p"] = logrank_p(
-        outcomes["rfs_months"], outcomes["rfs_event"], outcomes["subtype"]
+        times["rfs_months"], times["rfs_event"], times["subtype"], times.get("patients")
     )
     return result
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.stats import kaplan_meier, median_ci, number_at_risk
+from analysis.stats import kaplan_meier, median_ci, number_at_risk, patient_times
 
 CURVE_COLUMNS = ["months", "s", "ci_low", "ci_high", "at_risk", "events", "censored"]
 CENSOR_COLUMNS = ["months", "s", "censored"]
@@ -32,12 +32,16 @@ class Curve:
 
     def at_risk(self, times) -> list[int]:
         """Patients still at risk (time ≥ t) at each of the given times."""
-        return [int((self.durations >= t).sum()) for t in times]
+        ordered = np.sort(self.durations)
+        return [int(n) for n in len(ordered) - np.searchsorted(ordered, times, side="left")]
 
 
-def curve(group: str, months: pd.Series, event: pd.Series) -> Curve:
-    """The step points, CI and censor marks of lifelines' Kaplan–Meier fit for one group."""
-    kmf = kaplan_meier(months, event)
+def curve(
+    group: str, months: pd.Series, event: pd.Series, patients: pd.Series | None = None
+) -> Curve:
+    """The step points, CI and censor marks of lifelines' Kaplan–Meier fit for one group: rows
+    per patient, or per distinct (months, event) with their number of patients."""
+    kmf = kaplan_meier(months, event, patients)
     if kmf is None:
         empty = np.array([], dtype=float)
         return Curve(group, 0, pd.DataFrame(columns=CURVE_COLUMNS),
@@ -51,26 +55,26 @@ def curve(group: str, months: pd.Series, event: pd.Series) -> Curve:
         "ci_low": ci.iloc[:, 0].to_numpy(dtype=float),
         "ci_high": ci.iloc[:, 1].to_numpy(dtype=float),
         "at_risk": number_at_risk(kmf, sf.index),
-        "events": table["observed"].fillna(0).astype(int).to_numpy(),
-        "censored": table["censored"].fillna(0).astype(int).to_numpy(),
+        "events": table["observed"].fillna(0).round().astype(int).to_numpy(),
+        "censored": table["censored"].fillna(0).round().astype(int).to_numpy(),
     })
     # the contract (lifelines' convention): where S(t) = 1 the interval is [1, 1]
     flat = points["s"] == 1.0
     points.loc[flat, ["ci_low", "ci_high"]] = 1.0
     censors = points.loc[points["censored"] > 0, CENSOR_COLUMNS].reset_index(drop=True)
-    return Curve(group, len(months), points, censors, np.asarray(months, dtype=float),
-                 median_ci=median_ci(kmf))
+    durations = patient_times(kmf)
+    return Curve(group, len(durations), points, censors, durations, median_ci=median_ci(kmf))
 
 
 def curves(outcomes: pd.DataFrame, groups: list[str] | None) -> list[Curve]:
-    """One curve per group in the given order (by subtype), or one pooled 'All' curve (None)."""
+    """One curve per group in the given order (by subtype), or one pooled 'All' curve (None), from
+    rows per patient or per distinct time with their number of patients ('patients')."""
+    def one(group: str, d: pd.DataFrame) -> Curve:
+        return curve(group, d["rfs_months"], d["rfs_event"], d.get("patients"))
+
     if groups is None:
-        return [curve("All", outcomes["rfs_months"], outcomes["rfs_event"])]
-    return [
-        curve(g, d["rfs_months"], d["rfs_event"])
-        for g in groups
-        for d in [outcomes[outcomes["subtype"] == g]]
-    ]
+        return [one("All", outcomes)]
+    return [one(g, outcomes[outcomes["subtype"] == g]) for g in groups]
 
 
 def risk_times(last: float, step: int = 6) -> list[int]:

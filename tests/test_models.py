@@ -269,7 +269,7 @@ def test_models_match_the_independent_reference(tmp_path, seed, optional):
 
 
 def _demo_and_random_cox_data(tmp_path):
-    """The Cox model's data on the demo cohort and on a random cohort (contract-valid, with ties)."""
+    """The Cox model's data on the demo cohort and on a random cohort (contract-valid, ties)."""
     from analysis.models import cox_data, model_frame
 
     folders = [Path(__file__).parents[1] / "data" / "demo", write_random_cohort(tmp_path / "r", 5)]

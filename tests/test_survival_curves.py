@@ -105,3 +105,67 @@ def test_the_median_interval_is_where_the_ci_band_crosses_one_half():
     assert c.median_ci[1] == (None if np.isinf(upper) else pytest.approx(upper))
     # by hand: S = .9, .8, (censored), .8·6/7, ·5/6 = .571, ·4/5 = .457 at month 6: the median
     assert kmf.median_survival_time_ == pytest.approx(6.0)
+
+
+def _per_patient_and_counted(folder) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The patients' relapse-free times (patient_outcome) and the same as relapse_free_time_counts
+    rows (subtype, time, event, patients)."""
+    ds = Dataset(folder)
+    try:
+        return ds.run("patient_outcome"), ds.run("relapse_free_time_counts")
+    finally:
+        ds.close()
+
+
+@pytest.fixture(scope="module", params=["demo", "random"])
+def both_forms(request, tmp_path_factory):
+    from tests.random_cohort import write_random_cohort
+
+    folder = DEMO if request.param == "demo" else write_random_cohort(
+        tmp_path_factory.mktemp("km"), 3, n_patients=300)
+    return _per_patient_and_counted(folder)
+
+
+def test_counted_rows_hold_every_patient_once(both_forms):
+    patients, counted = both_forms
+
+    by_patient = patients.groupby(["subtype", "rfs_months", "rfs_event"]).size()
+    by_count = counted.set_index(["subtype", "rfs_months", "rfs_event"])["patients"]
+
+    assert by_count.sort_index().to_dict() == by_patient.sort_index().to_dict()
+
+
+def test_curves_from_counted_rows_equal_the_per_patient_fits(both_forms):
+    patients, counted = both_forms
+    groups = sorted(patients["subtype"].unique())
+
+    for mine, theirs in zip(survival.curves(counted, groups) + survival.curves(counted, None),
+                            survival.curves(patients, groups) + survival.curves(patients, None)):
+        # one row per patient: lifelines' own fit of each patient, as before
+        pd.testing.assert_frame_equal(mine.points, theirs.points, check_exact=True)
+        pd.testing.assert_frame_equal(mine.censors, theirs.censors, check_exact=True)
+        assert mine.n == theirs.n and mine.median_ci == theirs.median_ci
+        assert_allclose(mine.durations, np.sort(theirs.durations), rtol=0, atol=0)
+        times = [0, 6, 12.5, 24, 1000]
+        assert mine.at_risk(times) == [int((theirs.durations >= t).sum()) for t in times]
+
+
+def test_rfs_and_logrank_from_counted_rows_equal_lifelines_per_patient(both_forms):
+    from lifelines.statistics import multivariate_logrank_test
+
+    from analysis.summary import rfs
+
+    patients, counted = both_forms
+    groups = sorted(patients["subtype"].unique())
+
+    got = rfs(counted, groups)
+
+    assert got == rfs(patients, groups)
+    expected = multivariate_logrank_test(
+        patients["rfs_months"], patients["subtype"], patients["rfs_event"].astype(bool)
+    ).p_value
+    assert got["logrank_p"] == pytest.approx(expected, rel=1e-12)
+    two = counted[counted["subtype"].isin(groups[:2])]
+    two_patients = patients[patients["subtype"].isin(groups[:2])]
+    assert rfs(two, groups[:2])["logrank_p"] == pytest.approx(
+        rfs(two_patients, groups[:2])["logrank_p"], rel=1e-12)
