@@ -162,7 +162,8 @@ st.caption(
     "Mean ± SD (sample SD) rows are compared across subtypes with one-way ANOVA, median [IQR] "
     "rows (25th–75th percentile) with the Kruskal–Wallis test; female sex with the χ² test "
     "(Yates-corrected for two groups), or Fisher's exact test when two groups give an expected "
-    "count below 5 (scipy). Follow-up and doses count inside each patient's window. "
+    "count below 5 (scipy; the ANOVA with statsmodels). Follow-up and doses count inside each "
+    "patient's window. "
     + (
         "P-values are exploratory: the filters narrow the cohort to a subgroup. "
         if narrowed

@@ -94,7 +94,7 @@ def test_contact_bins_equal_the_pandas_binning(demo):
     long = demo.sql(
         """select s.patient_id, c.channel, coalesce(sum(e.contacts), 0) as contacts
            from selected_patients($f) s cross join (select distinct channel from engagement_facts) c
-           left join engagement_facts e on e.patient_id = s.patient_id and e.channel = c.channel
+           left join engagement_facts e on e.pid = s.pid and e.channel = c.channel
            group by all""",
         {"f": Filters().params()},
     )
