@@ -1,6 +1,6 @@
 -- One row per point of one selected patient's EDSS timeline, in months since the first dose: the
 -- baseline EDSS (kind 'baseline', month 0), each follow-up assessment inside the window (kind
--- 'edss'; both from edss_values.sql) and each relapse inside the window (kind 'relapse', edss null).
+-- 'edss') and each relapse inside the window (kind 'relapse', edss null), all from edss_values.sql.
 -- No row when the patient is not selected.
 -- $filters: the selection (one struct, see selected_patients.sql); $patient_id: the patient.
 with selected as (
@@ -16,11 +16,9 @@ assessment as (
     join selected s using (sample_rank)
 ),
 relapse as (
-    select s.patient_id, 'relapse' as kind, months(r.onset_date - s.first_dose_date) as months,
-           cast(null as double) as edss
-    from relapses r
-    join selected s using (patient_id)
-    where r.onset_date between s.first_dose_date and s.last_followup_date
+    select s.patient_id, 'relapse' as kind, r.months, cast(null as double) as edss
+    from relapse_values r
+    join selected s using (sample_rank)
 ),
 final as (
     select * from assessment

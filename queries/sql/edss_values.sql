@@ -6,7 +6,9 @@
 -- and <= last_followup_date) at its months since the first dose and its 6-month visit (the nearest
 -- multiple of 6 months, at least 6);
 -- edss_visit_values: one row per patient and visit, the patient's mean EDSS there (a patient counts
--- once per visit in the visit means).
+-- once per visit in the visit means);
+-- relapse_values: one row per relapse inside its patient's window (onset between the first dose and
+-- the last follow-up, both included) at its months since the first dose, for the EDSS timeline.
 -- No parameters.
 create or replace table edss_values as
 select sample_rank, 0.0 as months, baseline_edss as edss, 0 as visit
@@ -26,3 +28,9 @@ create or replace table edss_visit_values as
 select sample_rank, visit, avg(edss) as edss
 from edss_values
 group by all;
+
+create or replace table relapse_values as
+select p.sample_rank, months(r.onset_date - p.first_dose_date) as months
+from relapses r
+join patient_facts p using (patient_id)
+where r.onset_date between p.first_dose_date and p.last_followup_date;
