@@ -21,10 +21,9 @@ REFERENCE_SUBTYPE = "RRMS"
 def model_frame(ds: Dataset, filters: Filters) -> pd.DataFrame:
     """One row per selected patient: RFS time and event, relapses, patient-years, covariates."""
     # a fixed row order (by id), so that a fit on the same patients is the same fit
-    rows = ds.run("patient_outcome", filters).sort_values("patient_id", ignore_index=True)
+    rows = ds.run("model_values", filters)
     return pd.DataFrame(
         {
-            "patient_id": rows["patient_id"],
             "subtype": rows["subtype"],
             "months": rows["rfs_months"].astype(float),
             "event": rows["rfs_event"].astype(bool),
