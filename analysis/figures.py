@@ -12,7 +12,7 @@ from scipy.stats import beta
 
 from analysis import survival
 from analysis.engagement import tertile_outcomes
-from analysis.stats import mean_ci_of, rate
+from analysis.stats import mean_ci, rate
 from analysis.table1 import VARIABLES, Row, table1
 from queries import Dataset, Filters, subtype_order
 
@@ -34,14 +34,27 @@ def km_curves(ds: Dataset, filters: Filters) -> dict[str, object]:
 
 
 def mean_change_ci(ds: Dataset, filters: Filters) -> pd.DataFrame:
-    """One row per group ('all' and each subtype): n, mean and t-based 95 % CI of the EDSS change."""
-    stats = ds.run("edss_change_by_subtype", filters)
+    """One row per group ('all' and each subtype with a follow-up EDSS): n, mean, sample SD and the
+    t-based 95 % CI of the mean EDSS change, and its box-plot statistics (quartiles by linear
+    interpolation, whiskers to the furthest value within 1.5 × IQR)."""
+    # the per-patient changes the summary's change tests read: Dataset.run keeps them, so a page
+    # that shows both reads them once
+    changes = ds.run("edss_change_values", filters)
+    groups = [("all", changes)] if len(changes) else []
     rows = []
-    for r in stats.itertuples():
-        ci = mean_ci_of(int(r.n), r.mean, r.sd)
-        rows.append({"group": "all" if r.subtype is None or pd.isna(r.subtype) else r.subtype,
-                     "n": int(r.n), "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None})
-    return pd.DataFrame(rows, columns=["group", "n", "ci_low", "ci_high"])
+    for group, d in groups + list(changes.groupby("subtype", sort=True)):
+        x = d["edss_change"].to_numpy(dtype=float)
+        ci = mean_ci(d["edss_change"])
+        q1, median, q3 = np.quantile(x, [0.25, 0.5, 0.75])  # linear, as DuckDB's quantile_cont
+        rows.append({
+            "group": group, "n": len(x), "mean": x.mean(),
+            "sd": x.std(ddof=1) if len(x) > 1 else None,
+            "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
+            "q1": q1, "median": median, "q3": q3,
+            "low": x[x >= q1 - 1.5 * (q3 - q1)].min(), "high": x[x <= q3 + 1.5 * (q3 - q1)].max(),
+        })
+    columns = ["group", "n", "mean", "sd", "ci_low", "ci_high", "q1", "median", "q3", "low", "high"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def swimmer(ds: Dataset, filters: Filters, max_patients: int) -> dict[str, pd.DataFrame]:

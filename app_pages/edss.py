@@ -293,7 +293,7 @@ if not present:
     st.stop()
 
 st.subheader("Distribution of change")
-box_stats = data.run("edss_change_by_subtype", filters).set_index("subtype")
+box_stats = cis  # n, mean and the box's statistics per group (analysis.figures.mean_change_ci)
 fig = go.Figure()
 for g in present:
     d = plotted[plotted["subtype"] == g]

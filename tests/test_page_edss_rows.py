@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
+from scipy import stats
 
-from analysis.figures import group_intervals
+from analysis.figures import group_intervals, mean_change_ci
 from analysis.stats import proportion, rate
 from queries import Dataset, Filters
 from tests.apptest import DEMO
@@ -31,6 +32,34 @@ def ds(request, tmp_path_factory):
     dataset = Dataset(folder)
     yield dataset
     dataset.close()
+
+
+@pytest.mark.parametrize("f", FILTERS)
+def test_change_statistics_per_group_equal_pandas_and_scipy_on_every_change(ds, f):
+    outcomes = ds.run("patient_outcome", f)
+    assessed = outcomes[outcomes["edss_change"].notna()]
+    groups = {"all": assessed} if len(assessed) else {}
+    groups |= dict(list(assessed.groupby("subtype")))
+
+    rows = mean_change_ci(ds, f).set_index("group")
+
+    assert rows.index.tolist() == list(groups)
+    for g, d in groups.items():
+        x, r = d["edss_change"], rows.loc[g]
+        assert r["n"] == len(x)
+        # the box by hand: pandas' (linear) quartiles, whiskers to the furthest value within 1.5 × IQR
+        q1, q3 = x.quantile(0.25), x.quantile(0.75)
+        assert_allclose(r[["mean", "q1", "median", "q3"]].astype(float),
+                        [x.mean(), q1, x.median(), q3], rtol=1e-12)
+        assert r["low"] == x[x >= q1 - 1.5 * (q3 - q1)].min()
+        assert r["high"] == x[x <= q3 + 1.5 * (q3 - q1)].max()
+        if len(x) < 2:
+            assert pd.isna(r["sd"]) and pd.isna(r["ci_low"])
+            continue
+        assert_allclose(r["sd"], x.std(ddof=1), rtol=1e-12)
+        if x.nunique() > 1:  # scipy's t interval on the values
+            low, high = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
+            assert_allclose([r["ci_low"], r["ci_high"]], [low, high], rtol=1e-12)
 
 
 def first_by_hash(ids, n: int) -> list[str]:
