@@ -92,9 +92,14 @@ def test_the_lab_sample_holds_every_patient_when_they_fit_and_the_first_by_hash_
 
 def test_contact_bins_equal_the_pandas_binning(demo):
     long = demo.sql(
-        """select s.patient_id, c.channel, coalesce(sum(e.contacts), 0) as contacts
-           from selected_patients($f) s cross join (select distinct channel from engagement_facts) c
-           left join engagement_facts e on e.pid = s.pid and e.channel = c.channel
+        # from the contacts themselves: each patient's contacts inside the window per channel with
+        # a contact inside some window, zeros included
+        """select s.patient_id, c.channel, count(e.contact_date) as contacts
+           from selected_patients($f) s
+           cross join (select distinct channel from engagement x join patients p using (patient_id)
+                       where x.contact_date between p.first_dose_date and p.last_followup_date) c
+           left join engagement e on e.patient_id = s.patient_id and e.channel = c.channel
+                and e.contact_date between s.first_dose_date and s.last_followup_date
            group by all""",
         {"f": Filters().params()},
     )

@@ -8,10 +8,13 @@ with selected as (
     select * from selected_patients($filters)
 ),
 channels as (
-    select distinct channel from engagement_facts_by_channel
+    -- the channels with a contact inside some patient's window, with their names
+    select distinct e.channel_no, n.channel
+    from engagement_facts_by_channel e
+    join engagement_series n using (channel_no)
 ),
 contacts as (
-    select e.pid, e.channel, e.contacts
+    select e.pid, e.channel_no, e.contacts
     from engagement_facts_by_channel e
     semi join selected s using (pid)
 ),
@@ -19,7 +22,7 @@ per_patient as (
     select s.pid, c.channel, coalesce(n.contacts, 0) as contacts
     from selected s
     cross join channels c
-    left join contacts n on n.pid = s.pid and n.channel = c.channel
+    left join contacts n on n.pid = s.pid and n.channel_no = c.channel_no
 ),
 width as (
     select greatest(1, cast(ceil(quantile_cont(contacts, 0.95) / 15) as bigint)) as width

@@ -5,10 +5,14 @@ with selected as (
     -- pid: the patient's integer key (patient_facts.sql), on which the engagement facts are joined
     select * from selected_patients($filters)
 ),
+channels as (
+    select distinct channel_no, channel from engagement_series
+),
 final as (
-    select e.channel, cast(sum(e.contacts) as bigint) as contacts, count(distinct e.pid) as patients
+    select n.channel, cast(sum(e.contacts) as bigint) as contacts, count(distinct e.pid) as patients
     from engagement_facts_by_channel e
+    join channels n using (channel_no)
     semi join selected s using (pid)
-    group by grouping sets ((e.channel), ())
+    group by grouping sets ((n.channel), ())
 )
 select * from final order by channel nulls first
