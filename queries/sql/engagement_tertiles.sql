@@ -16,7 +16,7 @@ contacts as (
 ),
 rates as (
     select
-        s.patient_id, s.relapses, s.edss_change, s.adverse_events,
+        s.pid, s.relapses, s.edss_change, s.adverse_events,
         case when s.followup_months > 0 then coalesce(c.contacts, 0) / s.followup_months end as rate
     from selected s
     left join contacts c using (pid)
@@ -24,7 +24,8 @@ rates as (
 ranked as (
     select
         *,
-        row_number() over (order by rate asc nulls last, patient_id) as r
+        -- ties broken by patient id: pid numbers the patients in patient_id order
+        row_number() over (order by rate asc nulls last, pid) as r
     from rates
 ),
 tertiles as (
