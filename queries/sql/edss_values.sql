@@ -1,6 +1,7 @@
--- Built once when a dataset is opened, after patient_facts; all patients, no filter. Two tables, keyed
+-- Built once when a dataset is opened, after patient_facts; all patients, no filter. Three tables, keyed
 -- by the patient's integer sample_rank (patient_facts), so that a filter change joins them with the
--- selection on an integer and never reads the edss table again:
+-- selection on an integer and never reads the edss or relapses tables again; sorted by it, so that a
+-- sample's (the first by sample_rank) or one patient's rows come from a few blocks:
 -- edss_values: one row per EDSS value of a patient, the baseline (patients.baseline_edss) at month 0
 -- and visit 0, then each follow-up assessment inside the window (assessment_date > first_dose_date
 -- and <= last_followup_date) at its months since the first dose and its 6-month visit (the nearest
@@ -22,7 +23,8 @@ select
         as integer) as visit
 from edss e
 join patient_facts p using (patient_id)
-where e.assessment_date > p.first_dose_date and e.assessment_date <= p.last_followup_date;
+where e.assessment_date > p.first_dose_date and e.assessment_date <= p.last_followup_date
+order by sample_rank;
 
 create or replace table edss_visit_values as
 select sample_rank, visit, avg(edss) as edss
@@ -33,4 +35,5 @@ create or replace table relapse_values as
 select p.sample_rank, months(r.onset_date - p.first_dose_date) as months
 from relapses r
 join patient_facts p using (patient_id)
-where r.onset_date between p.first_dose_date and p.last_followup_date;
+where r.onset_date between p.first_dose_date and p.last_followup_date
+order by sample_rank;
