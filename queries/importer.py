@@ -52,7 +52,7 @@ MAX_LINE_CHARS = 1_000_000
 MAX_ZIP_MEMBERS = 1_000
 CHUNK = 1 << 20
 # rows read, cast and written at a time: an import's memory follows this, not the file's size
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 20_000
 ABANDONED_UNLOCKED_S = 600  # a staging folder without an owner file is being created, or was left
 INT64 = (-(2**63), 2**63 - 1)
 ALIASES = {"ae": "adverse_events", "aes": "adverse_events", "adverse_event": "adverse_events",
