@@ -12,7 +12,7 @@ from scipy.stats import beta
 
 from analysis import survival
 from analysis.engagement import tertile_outcomes
-from analysis.stats import mean_ci, rate
+from analysis.stats import mean_ci_of, rate
 from analysis.table1 import VARIABLES, Row, table1
 from queries import Dataset, Filters, subtype_order
 
@@ -40,15 +40,16 @@ def mean_change_ci(ds: Dataset, filters: Filters) -> pd.DataFrame:
     # the per-patient changes the summary's change tests read: Dataset.run keeps them, so a page
     # that shows both reads them once
     changes = ds.run("edss_change_values", filters)
-    groups = [("all", changes)] if len(changes) else []
+    values = changes["edss_change"].to_numpy(dtype=float)
+    codes, subtypes = pd.factorize(changes["subtype"], sort=True)
+    groups = [("all", values)] if len(values) else []
     rows = []
-    for group, d in groups + list(changes.groupby("subtype", sort=True)):
-        x = d["edss_change"].to_numpy(dtype=float)
-        ci = mean_ci(d["edss_change"])
+    for group, x in groups + [(g, values[codes == i]) for i, g in enumerate(subtypes)]:
+        mean, sd = x.mean(), x.std(ddof=1) if len(x) > 1 else None
+        ci = mean_ci_of(len(x), mean, sd)
         q1, median, q3 = np.quantile(x, [0.25, 0.5, 0.75])  # linear, as DuckDB's quantile_cont
         rows.append({
-            "group": group, "n": len(x), "mean": x.mean(),
-            "sd": x.std(ddof=1) if len(x) > 1 else None,
+            "group": group, "n": len(x), "mean": mean, "sd": sd,
             "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
             "q1": q1, "median": median, "q3": q3,
             "low": x[x >= q1 - 1.5 * (q3 - q1)].min(), "high": x[x <= q3 + 1.5 * (q3 - q1)].max(),
