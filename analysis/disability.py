@@ -13,8 +13,17 @@ AT_MONTHS = (12, 24)
 
 
 def cdw_events(ds: Dataset, filters: Filters, confirm_days: int) -> pd.DataFrame:
-    """One row per selected patient: evaluable, CDW event, months, worsening, confirmation, RAW."""
-    return ds.run("cdw_events", filters, confirm_days=confirm_days)
+    """One row per selected patient: evaluable, CDW event, months, worsening, confirmation, RAW.
+    Both definitions come from one query (shared by every call of a page)."""
+    rows = ds.run("cdw_events", filters, confirm_days=tuple(CONFIRM_DAYS.values()))
+    return rows[rows["confirm_days"] == confirm_days].drop(columns="confirm_days")
+
+
+def counted(rows: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
+    """Evaluable cdw_events rows as distinct (by…, months, event) with their number of patients,
+    the Kaplan–Meier input (lifelines weights: the same fit as one row per patient)."""
+    keys = [*(by or []), "months", "event"]
+    return rows.groupby(keys, sort=False).size().rename("patients").reset_index()
 
 
 def cdw_group(rows: pd.DataFrame) -> dict:
@@ -22,7 +31,8 @@ def cdw_group(rows: pd.DataFrame) -> dict:
     evaluable = rows[rows["evaluable"]]
     events = evaluable[evaluable["event"]]
     raw = int(events["relapse_associated"].fillna(False).astype(bool).sum())
-    kmf = kaplan_meier(evaluable["months"], evaluable["event"])
+    times = counted(evaluable)
+    kmf = kaplan_meier(times["months"], times["event"], times["patients"])
     return {
         "evaluable": len(evaluable),
         "not_evaluable": len(rows) - len(evaluable),
@@ -36,8 +46,10 @@ def cdw_group(rows: pd.DataFrame) -> dict:
 def cdw_summary(rows: pd.DataFrame, order: list[str]) -> dict:
     """One CDW definition: all and per subtype, with the log-rank p across subtypes."""
     result = {"all": cdw_group(rows)} | {g: cdw_group(rows[rows["subtype"] == g]) for g in order}
-    evaluable = rows[rows["evaluable"]].reset_index(drop=True)
-    result["logrank_p"] = logrank_p(evaluable["months"], evaluable["event"], evaluable["subtype"])
+    times = counted(rows[rows["evaluable"]], ["subtype"])
+    result["logrank_p"] = logrank_p(
+        times["months"], times["event"], times["subtype"], times["patients"]
+    )
     return result
 
 
@@ -56,9 +68,9 @@ def cdw_curves(ds: Dataset, filters: Filters, confirm_days: int) -> list[surviva
     rows = cdw_events(ds, filters, confirm_days)
     rows = rows[rows["evaluable"]]
     return [
-        survival.curve(g, d["months"], d["event"])
+        survival.curve(g, d["months"], d["event"], d["patients"])
         for g in subtype_order(rows["subtype"].unique())
-        for d in [rows[rows["subtype"] == g]]
+        for d in [counted(rows[rows["subtype"] == g])]
     ]
 
 

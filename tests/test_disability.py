@@ -6,13 +6,15 @@ PIRA/RAW class are worked out by hand from the dates written next to them (times
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import logrank_test
 
-from analysis.disability import disability_summary
+from analysis.disability import cdw_events, disability_summary
 from analysis.summary import summary
 from queries import Dataset, Filters
 from tests.cohort import D, patient, write
@@ -35,7 +37,7 @@ def visits(pid: str, *pairs: tuple[int, float]) -> list[dict]:
 
 def cdw_rows(folder, confirm_days: int) -> dict:
     """cdw_events rows of the dataset by patient id."""
-    rows = Dataset(folder).run("cdw_events", Filters(), confirm_days=confirm_days)
+    rows = cdw_events(Dataset(folder), Filters(), confirm_days)
     return {r.patient_id: r for r in rows.itertuples()}
 
 
@@ -245,6 +247,50 @@ def test_log_rank_across_two_subtypes_equals_lifelines(tmp_path):
 
     assert d["cdw_3m"]["logrank_p"] == pytest.approx(expected)
     assert d["cdw_3m"]["SPMS"]["events"] == 4 and d["cdw_3m"]["RRMS"]["events"] == 0
+
+
+def test_an_assessment_that_does_not_meet_on_the_day_of_i_or_j_breaks_the_confirmation(tmp_path):
+    # the contract: every assessment k with date_i <= date_k <= date_j meets, so a lower EDSS on the
+    # same day as the worsening (A) or as its confirmation (B) leaves it unconfirmed; baseline 3.0
+    # needs +1.0; A's next worsening (day 200, confirmed on day 300) is the event instead
+    pats = [patient(p, edss=3.0, first=FIRST, last=LAST) for p in ("A", "B")]
+    edss = (
+        visits("A", (100, 4.0), (100, 3.0), (200, 4.0), (300, 4.0))
+        + visits("B", (100, 4.0), (200, 4.0), (200, 3.5))
+    )
+    folder = write(tmp_path / "same_day", patients=pats, edss=edss)
+
+    rows = cdw_rows(folder, 84)
+
+    assert rows["A"].event and rows["A"].months == pytest.approx(200 / MONTH)
+    assert rows["A"].confirm_date == np.datetime64(day(300))
+    assert not rows["B"].event and rows["B"].months == pytest.approx(200 / MONTH)
+
+
+def test_curves_and_estimates_from_counted_rows_equal_the_per_patient_fits(tmp_path):
+    from analysis import survival
+    from analysis.disability import cdw_curves
+
+    for folder in (Path(__file__).parents[1] / "data" / "demo",
+                   write_random_cohort(tmp_path / "r", 2, n_patients=200)):
+        ds = Dataset(folder)
+        for key, days in (("cdw_3m", 84), ("cdw_6m", 168)):
+            rows = cdw_events(ds, Filters(), days)
+            rows = rows[rows["evaluable"]]
+            groups = [c.group for c in cdw_curves(ds, Filters(), days)]
+            # one row per patient: lifelines' own fit of each patient
+            expected = [survival.curve(g, d["months"], d["event"])
+                        for g in groups for d in [rows[rows["subtype"] == g]]]
+            d = disability_summary(ds, Filters())[key]
+
+            for got, want in zip(cdw_curves(ds, Filters(), days), expected, strict=True):
+                pd.testing.assert_frame_equal(got.points, want.points, check_exact=True)
+                assert got.n == want.n and got.median_ci == want.median_ci
+            kmf = KaplanMeierFitter().fit(rows["months"], rows["event"].astype(bool))
+            for t in ("12", "24"):
+                if d["all"]["at_months"][t] is not None:
+                    assert d["all"]["at_months"][t]["s"] == kmf.survival_function_at_times(
+                        float(t)).iloc[0]
 
 
 def test_disability_is_null_when_no_patient_is_evaluable(tmp_path):

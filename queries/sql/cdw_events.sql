@@ -1,80 +1,107 @@
--- One row per selected patient: confirmed disability worsening (CDW) over $confirm_days days, fixed
--- baseline. evaluable: >= 1 EDSS assessment inside the window (date > first dose, <= last follow-up);
--- worsening_date, confirm_date: the earliest confirmed worsening i and its earliest confirming
--- assessment j (confirm_months: j in months since the first dose); months: to the worsening (event)
--- or to the last assessment inside the window (censored); relapse_associated: a relapse inside the
--- window with onset in [date_i - 90 days, date_j] (RAW), else PIRA (null without an event).
--- $filters: the selection (one struct, see selected_patients.sql); $confirm_days: D (84 for CDW-3m,
--- 168 for CDW-6m).
+-- One row per selected patient and CDW definition: confirmed disability worsening (CDW) over D days
+-- for each D in $confirm_days, fixed baseline. evaluable: >= 1 EDSS assessment inside the window
+-- (date > first dose, <= last follow-up); worsening_date, confirm_date: the earliest confirmed
+-- worsening i and its earliest confirming assessment j (j at least D days after i, no assessment in
+-- between below the threshold; confirm_months: j in months since the first dose); months: to the
+-- worsening (event) or to the last assessment inside the window (censored); relapse_associated: a
+-- relapse inside the window with onset in [date_i - 90 days, date_j] (RAW), else PIRA (null
+-- without an event).
+-- Reads the values built at open (edss_values, relapse_values: months since the first dose, which
+-- are whole days / days_per_month, so the days come back exactly by rounding).
+-- $filters: the selection (one struct, see selected_patients.sql); $confirm_days: the list of D
+-- (84 for CDW-3m, 168 for CDW-6m).
 with selected as (
-    select * from selected_patients($filters)
+    select patient_id, subtype, sample_rank, baseline_edss, first_dose_date
+    from selected_patients($filters)
+),
+constants as (
+    select days_per_month from contract_constants
+),
+definitions as (
+    select unnest($confirm_days) as confirm_days
 ),
 assessments as (
     select
-        e.patient_id,
-        e.assessment_date,
-        e.edss - s.baseline_edss >= case
+        s.sample_rank,
+        cast(round(v.months * c.days_per_month) as integer) as day,
+        v.edss - s.baseline_edss >= case
             when s.baseline_edss = 0 then 1.5
             when s.baseline_edss <= 5.5 then 1.0
             else 0.5
         end as meets
-    from edss e
-    join selected s using (patient_id)
-    where e.assessment_date > s.first_dose_date and e.assessment_date <= s.last_followup_date
+    from edss_values v
+    join selected s using (sample_rank)
+    cross join constants c
+    where v.visit > 0
 ),
--- the first assessment on or after each one that does not meet: confirmation must come before it
-with_next_miss as (
-    select
-        *,
-        min(case when not meets then assessment_date end) over (
-            partition by patient_id order by assessment_date
-            rows between current row and unbounded following
-        ) as next_miss
+-- a day meets when every assessment on it meets (confirmation needs every assessment from date_i
+-- to date_j to meet, those on date_i and date_j included)
+days as (
+    select sample_rank, day, bool_and(meets) as meets
     from assessments
+    group by all
 ),
-confirmed as (
-    select i.patient_id, i.assessment_date as worsening_date, min(j.assessment_date) as confirm_date
-    from with_next_miss i
-    join assessments j
-      on j.patient_id = i.patient_id
-     and j.assessment_date - i.assessment_date >= $confirm_days
-     and (i.next_miss is null or j.assessment_date < i.next_miss)
-    where i.meets
-    group by i.patient_id, i.assessment_date
+-- runs: each day that meets, numbered by the patient's days that do not meet before it
+runs as (
+    select a.sample_rank, a.day, count(m.day) as run
+    from days a
+    left join days m on m.sample_rank = a.sample_rank and not m.meets and m.day < a.day
+    where a.meets
+    group by all
+),
+-- a worsening is confirmed by a later day of its run at least D days on; in each run the first
+-- day has the most room, so a patient's first confirmed worsening is the first day of the first
+-- run spanning at least D days
+spans as (
+    select sample_rank, run, min(day) as worsening_day, max(day) as last_day
+    from runs
+    group by all
 ),
 first_event as (
-    select patient_id, arg_min(worsening_date, worsening_date) as worsening_date,
-           arg_min(confirm_date, worsening_date) as confirm_date
-    from confirmed
-    group by patient_id
+    select s.sample_rank, d.confirm_days, arg_min(s.run, s.worsening_day) as run,
+           min(s.worsening_day) as worsening_day
+    from spans s
+    join definitions d on s.last_day - s.worsening_day >= d.confirm_days
+    group by all
+),
+confirmation as (
+    select f.sample_rank, f.confirm_days, f.worsening_day, min(r.day) as confirm_day
+    from first_event f
+    join runs r
+      on r.sample_rank = f.sample_rank and r.run = f.run
+     and r.day >= f.worsening_day + f.confirm_days
+    group by all
 ),
 last_assessment as (
-    select patient_id, max(assessment_date) as last_date
-    from assessments
-    group by patient_id
+    select sample_rank, max(day) as last_day
+    from days
+    group by all
 ),
 relapse_near as (
-    select distinct f.patient_id
-    from first_event f
-    join selected s using (patient_id)
-    join relapses r using (patient_id)
-    where r.onset_date between s.first_dose_date and s.last_followup_date
-      and r.onset_date between f.worsening_date - 90 and f.confirm_date
+    select distinct f.sample_rank, f.confirm_days
+    from confirmation f
+    join relapse_values r using (sample_rank)
+    cross join constants c
+    where cast(round(r.months * c.days_per_month) as integer)
+          between f.worsening_day - 90 and f.confirm_day
 ),
 final as (
     select
+        d.confirm_days,
         s.patient_id,
         s.subtype,
-        l.patient_id is not null as evaluable,
-        f.patient_id is not null as event,
-        months(coalesce(f.worsening_date, l.last_date) - s.first_dose_date) as months,
-        f.worsening_date,
-        f.confirm_date,
-        months(f.confirm_date - s.first_dose_date) as confirm_months,
-        case when f.patient_id is not null then n.patient_id is not null end as relapse_associated
+        l.sample_rank is not null as evaluable,
+        f.sample_rank is not null as event,
+        months(coalesce(f.worsening_day, l.last_day)) as months,
+        s.first_dose_date + f.worsening_day as worsening_date,
+        s.first_dose_date + f.confirm_day as confirm_date,
+        months(f.confirm_day) as confirm_months,
+        case when f.sample_rank is not null then n.sample_rank is not null end
+            as relapse_associated
     from selected s
-    left join last_assessment l using (patient_id)
-    left join first_event f using (patient_id)
-    left join relapse_near n using (patient_id)
+    cross join definitions d
+    left join last_assessment l using (sample_rank)
+    left join confirmation f on f.sample_rank = s.sample_rank and f.confirm_days = d.confirm_days
+    left join relapse_near n on n.sample_rank = s.sample_rank and n.confirm_days = d.confirm_days
 )
-select * from final order by subtype, patient_id
+select * from final order by confirm_days, subtype, patient_id
