@@ -1,9 +1,11 @@
 """The EDSS page shows the summary's figures and scipy's tests, and explains what it cannot show."""
 
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -12,7 +14,8 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.summary import summary
 from queries import Dataset, Filters
-from tests.apptest import DEMO, elements, open_page, page_text, table_with
+from tests.apptest import DEMO, elements, open_page, page_text, plotly_values, table_with
+from tests.random_cohort import write_random_cohort
 
 PAGE = "edss"
 DAY0 = dt.date(2020, 1, 1)
@@ -225,3 +228,38 @@ def test_viewer_mode_hides_small_subtypes(tmp_path, monkeypatch):
         in page_text(at)
     )
     assert not shows_patient_ids(at, "TNY-")
+
+
+def test_at_registry_scale_boxes_come_from_the_change_statistics_and_charts_draw_a_sample(
+    tmp_path, monkeypatch
+):
+    # 700 random patients, 622 with a follow-up EDSS: more than the 300 a patient-level chart draws
+    folder = write_random_cohort(tmp_path / "big", 5, n_patients=700)
+    monkeypatch.setenv("RCE_DATA", str(folder))
+    ds = Dataset(folder)
+    outcomes = ds.run("patient_outcome")
+    values = ds.run("edss_trajectory")
+    ds.close()
+
+    at = open_page(PAGE)
+
+    boxes = {t["name"]: t for t in traces(at, "edss-change-distribution")}
+    assessed = outcomes[outcomes["edss_change"].notna()]
+    assert len(assessed) > 300
+    for group, d in assessed.groupby("subtype"):
+        x = d["edss_change"]
+        q1, q3 = x.quantile(0.25), x.quantile(0.75)  # pandas' linear quartiles
+        box = boxes[group]
+        assert [box["q1"][0], box["median"][0], box["q3"][0]] == pytest.approx(
+            [q1, x.median(), q3], rel=1e-12)
+        assert box["lowerfence"][0] == x[x >= q1 - 1.5 * (q3 - q1)].min()
+        assert box["upperfence"][0] == x[x <= q3 + 1.5 * (q3 - q1)].max()
+        assert box["mean"][0] == pytest.approx(x.mean(), rel=1e-12)
+    # the waterfall and the trajectories draw 300 patients each, the first by sha256 of the id
+    bars = sum(len(plotly_values(t["x"])) for t in traces(at, "edss-change-waterfall"))
+    assert bars == 300
+    drawn = sorted(outcomes["patient_id"], key=lambda p: hashlib.sha256(p.encode()).hexdigest())
+    lines = [t for t in traces(at, "edss-trajectories") if t["name"].endswith("patients")]
+    points = sum(int(np.isfinite(plotly_values(t["y"], as_array=True).astype(float)).sum())
+                 for t in lines)
+    assert points == values["patient_id"].isin(drawn[:300]).sum()
