@@ -107,4 +107,6 @@ final as (
         end as edss_class
     from joined
 )
-select * from final
+-- stored in sample order: the charts' samples (the first few hundred selected patients by
+-- sample_rank) then come from the first blocks
+select * from final order by sample_rank
