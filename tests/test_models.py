@@ -335,3 +335,43 @@ def test_cox_fit_equals_lifelines_coxphfitter_on_the_demo_and_a_random_cohort(tm
             got.summary[columns], expected.summary[columns], rtol=0, atol=1e-9
         )
         assert got.log_likelihood_ == pytest.approx(expected.log_likelihood_, abs=1e-9)
+
+
+def _count_designs(tmp_path):
+    """(relapses, design with intercept, patient-years) of the rate model on the demo and a random
+    cohort, as fit_counts receives them."""
+    from analysis.models import covariates, model_frame
+
+    folders = [Path(__file__).parents[1] / "data" / "demo", write_random_cohort(tmp_path / "n", 2)]
+    for folder in folders:
+        frame = model_frame(Dataset(folder), Filters())
+        frame = frame[frame["patient_years"] > 0]
+        x = covariates(frame).to_numpy(float)
+        yield (frame["relapses"].to_numpy(float),
+               np.ascontiguousarray(np.column_stack([np.ones(len(x)), x])),
+               frame["patient_years"].to_numpy(float))
+
+
+def test_negative_binomial_on_distinct_counts_equals_statsmodels_bit_for_bit(tmp_path):
+    from analysis.models import _negative_binomial
+
+    rng = np.random.default_rng(3)
+    for y, exog, exposure in _count_designs(tmp_path):
+        theirs = NegativeBinomial(y, exog, exposure=exposure, loglike_method="nb2")
+        mine = _negative_binomial(y, exog, exposure)
+        for transformed in (True, False):  # ln(alpha) while fitting, alpha afterwards
+            theirs._transparams = mine._transparams = transformed
+            for _ in range(3):
+                params = np.r_[rng.normal(0, 0.2, exog.shape[1]), rng.uniform(0.1, 2)]
+                assert np.array_equal(mine.loglikeobs(params), theirs.loglikeobs(params))
+                assert np.array_equal(mine.score(params), theirs.score(params))
+                assert np.array_equal(mine.hessian(params), theirs.hessian(params))
+
+        expected = NegativeBinomial(y, exog, exposure=exposure, loglike_method="nb2").fit(
+            disp=0, maxiter=1000)
+        got = mine.fit(disp=0, maxiter=1000)
+
+        assert got.mle_retvals["converged"] == expected.mle_retvals["converged"]
+        for a, b in ((got.params, expected.params), (got.bse, expected.bse),
+                     (got.pvalues, expected.pvalues)):
+            np.testing.assert_array_equal(a, b)
