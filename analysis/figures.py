@@ -4,7 +4,7 @@ open dataset, the filters and parameters, returning at most a few hundred rows t
 `CALLS` names them for ui.data, which caches them, and for the benchmark, which replays them.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -94,22 +94,39 @@ def adverse_events(ds: Dataset, filters: Filters) -> dict[str, pd.DataFrame]:
     }
 
 
+# the interval rows of lab_chart_rows as the charts read them (the query's rows of other parts make
+# their counts nullable)
+LAB_INTERVAL_TYPES = {"months_from": "Int32", "patients": "int64", "values": "int64", "below": "int64"}
+LAB_INTERVAL_COLUMNS = ["subtype", "months_from", "patients", "values", "median", "minimum", "below"]
+
+
 def lab_values(
-    ds: Dataset, filters: Filters, test: str, below: float, max_patients: int,
-    low: float | None = None,
-) -> dict[str, pd.DataFrame | int]:
-    """One lab test's values inside the windows: a fixed sample of at most max_patients patients'
-    values (the lines), per subtype × 6-month interval (patients, values, median, minimum, values
-    below `below`), the totals, and every value below `low` (the marked ones; None without `low`)."""
-    by_interval = ds.run("lab_values_by_interval", filters, test=test, below=below)
-    total = by_interval[by_interval["subtype"].isna()].iloc[0]
-    return {
-        "sample": ds.run("lab_values_sample", filters, test=test, max_patients=max_patients),
-        "by_interval": by_interval[by_interval["subtype"].notna()].reset_index(drop=True),
-        "patients": int(total["patients"]),
-        "values": int(total["values"]),
-        "low": None if low is None else ds.run("lab_values_below", filters, test=test, below=low),
-    }
+    ds: Dataset, filters: Filters, charts: Sequence[Sequence], max_patients: int
+) -> dict[str, dict[str, pd.DataFrame | int | None]]:
+    """Per lab test of `charts` ((test, below, low) each), its values inside the windows: a fixed
+    sample of at most max_patients patients' values (the lines), per subtype × 6-month interval
+    (patients, values, median, minimum, values below `below`), the totals, and every value below
+    `low` (the marked ones; None where `low` is None); all tests from one query (lab_chart_rows)."""
+    tests, below, low = (tuple(column) for column in zip(*charts))
+    rows = ds.run("lab_chart_rows", filters, tests=tests, below=below, low=low,
+                  max_patients=max_patients)
+    value_columns = ["patient_id", "subtype", "test", "sample_date", "months", "value", "unit"]
+    result = {}
+    for test, bound in zip(tests, low):
+        intervals = rows[(rows["part"] == "interval") & (rows["test"] == test)]
+        values = rows[(rows["part"] == "value") & (rows["test"] == test)]
+        patients = int(rows.loc[(rows["part"] == "test") & (rows["test"] == test), "patients"].sum())
+        result[test] = {
+            "sample": values.loc[values["in_sample"].astype(bool), value_columns]
+            .assign(sampled=patients > max_patients).reset_index(drop=True),
+            "by_interval": intervals[LAB_INTERVAL_COLUMNS].astype(LAB_INTERVAL_TYPES)
+            .reset_index(drop=True),
+            "patients": patients,
+            "values": int(intervals["values"].sum()),
+            "low": None if bound is None
+            else values.loc[values["low"].astype(bool), value_columns].reset_index(drop=True),
+        }
+    return result
 
 
 def group_intervals(ds: Dataset, filters: Filters) -> dict[str, dict]:

@@ -164,13 +164,19 @@ else:
            if hide_groups else "")
     )
 
-    def lab_chart(test: str, axis: str, unit: str, line: dict, below: float,
-                  low: float | None = None, faint: bool = False) -> dict | None:
+    # both charts' rows from one call: (test, bound of the "below" counts, bound of the marked values)
+    labs = data.call(
+        "lab_values", filters,
+        charts=(("IgG", float(threshold), None), ("platelets", LOW_PLATELETS, LOW_PLATELETS)),
+        max_patients=MAX_PATIENTS_DRAWN,
+    )
+
+    def lab_chart(test: str, axis: str, unit: str, line: dict, low: float | None = None,
+                  faint: bool = False) -> dict | None:
         """One lab test over time: a line per patient (a fixed sample at registry scale), a
         reference line, the values below `low` marked; the table behind: the values (team) or
         per subtype and 6-month interval (shared view). None when there is no value."""
-        lab = data.call("lab_values", filters, test=test, below=below, max_patients=MAX_PATIENTS_DRAWN,
-                        low=low)
+        lab = labs[test]
         values, marked = lab["sample"].copy(), lab["low"]
         if values.empty:
             return None
@@ -220,7 +226,6 @@ else:
         "IgG", "IgG (g/L)", "IgG %{y:.1f} g/L",
         {"y": threshold, "colour": "#D55E00", "text": f"threshold {threshold:g} g/L",
          "position": "bottom right"},
-        below=float(threshold),
     )
     if igg is None:
         st.info("No IgG values inside the selected patients' windows.")
@@ -241,7 +246,7 @@ else:
         "platelets", "Platelets (×10⁹/L)", "%{y:.1f} ×10⁹/L",
         {"y": PLATELET_LLN, "colour": "#555555", "text": "lower normal limit 150",
          "position": "top right"},
-        below=LOW_PLATELETS, low=LOW_PLATELETS, faint=True,
+        low=LOW_PLATELETS, faint=True,
     )
     if platelets is None:
         st.info("No platelet values inside the selected patients' windows.")

@@ -27,12 +27,14 @@ ON_FIRST_USE = (
     (("engagement_facts", "engagement_series"), ("engagement_facts",)),
     (("lab_facts", "cd19_facts", "lab_values_in_window"),
      ("lab_facts", "cd19_facts", "lab_values_in_window")),
+    (("adverse_event_facts", "mri_facts"), ("adverse_event_facts", "mri_facts")),
     (("swimmer_event_facts",), ("swimmer_event_facts",)),
 )
 # the statements that build tables from the data: their tables live in an in-memory database that
 # compresses them (a tenth of the memory at 100,000 patients), each read through a view of its name
 FACTS_DB = "facts"
-BUILDS_TABLES = ("patient_facts", "lab_facts", "cd19_facts", "engagement_facts",
+BUILDS_TABLES = ("patient_facts", "lab_facts", "cd19_facts", "adverse_event_facts", "mri_facts",
+                 "engagement_facts",
                  "swimmer_event_facts", "edss_values")
 CONSTANTS = {"days_per_month": DAYS_PER_MONTH, "days_per_year": DAYS_PER_YEAR}
 # DuckDB's memory for one open dataset (its default is 80 % of the machine's): the per-patient facts

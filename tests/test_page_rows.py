@@ -1,8 +1,6 @@
 """The rows the pages draw, computed in SQL and analysis/, equal a direct pandas / scipy computation
 over the demo cohort's per-patient and per-value rows (the way the pages computed them before)."""
 
-import hashlib
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -57,37 +55,6 @@ def test_edss_visit_means_bin_each_value_to_the_nearest_six_month_visit(demo, f)
     assert rows[["subtype", "visit"]].values.tolist() == expected[["subtype", "visit"]].values.tolist()
     assert_allclose(rows["mean"], expected["mean"])
     assert rows["patients"].tolist() == expected["patients"].tolist()
-
-
-def test_lab_values_per_interval_equal_pandas_on_every_value(demo):
-    values = demo.sql("select * from lab_values_in_window($f, 'IgG')", {"f": Filters().params()})
-    values["months_from"] = (values["months"] // 6 * 6).astype(int)
-    expected = values.groupby(["subtype", "months_from"], as_index=False).agg(
-        patients=("patient_id", "nunique"), values=("value", "size"), median=("value", "median"),
-        below=("value", lambda v: int((v < 7.0).sum())),
-    )
-
-    rows = demo.run("lab_values_by_interval", test="IgG", below=7.0)
-    per_interval = rows[rows["subtype"].notna()].reset_index(drop=True)
-
-    assert per_interval["months_from"].astype(int).tolist() == expected["months_from"].tolist()
-    assert per_interval["patients"].tolist() == expected["patients"].tolist()
-    assert per_interval["below"].tolist() == expected["below"].tolist()
-    assert_allclose(per_interval["median"], expected["median"])
-    total = rows[rows["subtype"].isna()].iloc[0]
-    assert (total["patients"], total["values"]) == (values["patient_id"].nunique(), len(values))
-
-
-def test_the_lab_sample_holds_every_patient_when_they_fit_and_the_first_by_hash_otherwise(demo):
-    everyone = demo.run("lab_values_sample", test="platelets", max_patients=1000)
-    few = demo.run("lab_values_sample", test="platelets", max_patients=5)
-
-    ids = sorted(everyone["patient_id"].unique())
-    # the sample: the 5 ids with the smallest sha256 (hashlib), as the SQL samples of every per-patient chart do
-    first = sorted(ids, key=lambda x: hashlib.sha256(x.encode()).hexdigest())[:5]
-    assert not everyone["sampled"].any()
-    assert sorted(few["patient_id"].unique()) == sorted(first) and few["sampled"].all()
-    assert len(few) == everyone["patient_id"].isin(first).sum()
 
 
 def test_contact_bins_equal_the_pandas_binning(demo):

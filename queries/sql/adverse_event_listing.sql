@@ -1,39 +1,24 @@
 -- One row per adverse event inside a selected patient's window: the event, its patient, and the days
 -- since the patient's last infusion on or before the onset (inside the window; null when none).
 -- $filters: the selection (one struct, see selected_patients.sql).
-with selected as (
-    select * from selected_patients($filters)
-),
-events as (
-    select a.*, s.subtype, s.first_dose_date
-    from adverse_events a
-    join selected s using (patient_id)
-    where a.onset_date between s.first_dose_date and s.last_followup_date
-),
-last_infusion as (
-    select e.patient_id, e.onset_date, max(i.dose_date) as last_dose_date
-    from (select distinct patient_id, onset_date, first_dose_date from events) e
-    join infusions i
-      on i.patient_id = e.patient_id
-     and i.dose_date between e.first_dose_date and e.onset_date
-    group by e.patient_id, e.onset_date
-),
-final as (
+-- The events inside their windows and their days since the last infusion come from
+-- adverse_event_facts (adverse_event_facts.sql), built once; the selection joins them on sample_rank.
+with final as (
     select
-        e.patient_id,
-        e.subtype,
-        e.onset_date,
-        e.term,
-        e.relation,
-        e.grade,
-        e.serious,
-        e.outcome,
-        e.infection,
-        e.opportunistic,
-        e.course,
-        l.last_dose_date,
-        e.onset_date - l.last_dose_date as days_since_last_infusion
-    from events e
-    left join last_infusion l using (patient_id, onset_date)
+        a.patient_id,
+        s.subtype,
+        a.onset_date,
+        a.term,
+        a.relation,
+        a.grade,
+        a.serious,
+        a.outcome,
+        a.infection,
+        a.opportunistic,
+        a.course,
+        a.last_dose_date,
+        a.days_since_last_infusion
+    from adverse_event_facts a
+    join selected_patients($filters) s using (sample_rank)
 )
 select * from final order by onset_date, patient_id, term

@@ -6,25 +6,32 @@
 -- A course starts at its first dose inside the window; a sample on a dose day belongs to the course
 -- before (blood is drawn before the infusion).
 -- $filters: the selection (one struct, see selected_patients.sql).
--- The samples and their months come from cd19_facts (cd19_facts.sql), built once.
+-- The samples, their months and which rows count a patient come from cd19_facts (cd19_facts.sql),
+-- built once; the selection joins them on the patient's sample_rank.
 with placed as (
     select c.*
     from cd19_facts c
-    semi join selected_patients($filters) s using (patient_id)
+    join selected_patients($filters) s using (sample_rank)
 ),
-final as (
+grouped as (
     select
         test,
         unit,
         month,
         count(*) as samples,
-        count(distinct patient_id) as patients,
-        quantile_cont(value, 0.25) as q1,
-        median(value) as median,
-        quantile_cont(value, 0.75) as q3,
-        count(distinct patient_id) filter (repopulated is not null) as classified_patients,
-        count(distinct patient_id) filter (repopulated) as repopulated_patients
+        count(*) filter (first_in_month) as patients,
+        -- the three quartiles from one sort of the group's values (each as quantile_cont alone)
+        quantile_cont(value, [0.25, 0.5, 0.75]) as quartiles,
+        count(*) filter (classified_patient) as classified_patients,
+        count(*) filter (repopulated_patient) as repopulated_patients
     from placed
     group by test, unit, month
+),
+final as (
+    select
+        test, unit, month, samples, patients,
+        quartiles[1] as q1, quartiles[2] as median, quartiles[3] as q3,
+        classified_patients, repopulated_patients
+    from grouped
 )
 select * from final order by test, unit, month

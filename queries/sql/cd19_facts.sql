@@ -4,20 +4,23 @@
 -- sample (0 = within the first month), with its unit normalised and, for CD19, whether it shows
 -- repopulation (>= 1 when the unit is % of lymphocytes, >= 10 when it is cells/µL; other units
 -- unclassified). A course starts at its first dose inside the window; a sample on a dose day belongs
--- to the course before (blood is drawn before the infusion). None of this depends on the filters, so
--- cd19_by_interval.sql only selects these rows and counts.
+-- to the course before (blood is drawn before the infusion). Rows carry the patient's sample_rank
+-- (patient_facts.sql), the integer key the selection joins on, and, on one row per patient, test, unit
+-- and month (first_in_month), whether that patient is counted there at all, as classified (any of its
+-- values there classified) and as repopulated (any of them repopulated): counting those rows counts
+-- patients. None of this depends on the filters, so cd19_by_interval.sql only selects rows and counts.
 -- No parameters.
 create or replace table cd19_facts as
 with course_starts as (
-    select i.patient_id, i.course, min(i.dose_date) as start_date
+    select p.sample_rank, i.course, min(i.dose_date) as start_date
     from infusions i
-    join patients p using (patient_id)
+    join patient_facts p using (patient_id)
     where i.dose_date between p.first_dose_date and p.last_followup_date
-    group by i.patient_id, i.course
+    group by p.sample_rank, i.course
 ),
 samples as (
     select
-        l.patient_id,
+        l.sample_rank,
         l.test,
         l.sample_date,
         l.value,
@@ -42,6 +45,25 @@ placed as (
             when s.test = 'CD19' and s.unit = 'cells/µL' then s.value >= 10
         end as repopulated
     from samples s
-    asof join course_starts c on s.patient_id = c.patient_id and s.sample_date > c.start_date
+    asof join course_starts c on s.sample_rank = c.sample_rank and s.sample_date > c.start_date
+),
+per_patient as (
+    select
+        *,
+        row_number() over patient_month = 1 as first_in_month,
+        bool_or(repopulated is not null) over patient_month as patient_classified,
+        coalesce(bool_or(repopulated) over patient_month, false) as patient_repopulated
+    from placed
+    window patient_month as (partition by sample_rank, test, unit, month)
 )
-select patient_id, test, unit, month, value, repopulated from placed
+select
+    sample_rank,
+    test,
+    unit,
+    month,
+    value,
+    first_in_month,
+    first_in_month and patient_classified as classified_patient,
+    first_in_month and patient_repopulated as repopulated_patient
+from per_patient
+order by test, sample_rank
