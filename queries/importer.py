@@ -482,30 +482,12 @@ def check_expansion(raw: bytes, name: str, max_mb: float) -> None:
     _expand(raw, name, max_mb, keep=False, kind="Excel file")
 
 
-def _check_sheet_sizes(raw: bytes, name: str) -> None:
-    """Refuse a sheet wider than MAX_COLUMNS from its declared dimension, before any cell is read."""
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 -- reported by the reader below with the same words
-        return
-    try:
-        for ws in book.worksheets:
-            if (ws.max_column or 0) > MAX_COLUMNS:
-                raise ImportFailed(f"{name} [{ws.title}]: {ws.max_column:,} columns; at most "
-                                   f"{MAX_COLUMNS:,} are read")
-    finally:
-        book.close()
-
-
 def _read_excel(raw: bytes, name: str, notes: list[str], max_mb: float = DEFAULT_MAX_MB
                 ) -> list[tuple[str, pd.DataFrame, Iterator[pd.DataFrame]]]:
     """Every sheet with anything in it: (sheet, its header as an empty frame, its rows in frames of
     CHUNK_ROWS read while staging). The header is the first row with anything in it; rows are
     numbered as in Excel. openpyxl reads the sheets row by row (read-only mode), never whole."""
     check_expansion(raw, name, max_mb)  # an .xlsx is a zip: bound what openpyxl would expand
-    _check_sheet_sizes(raw, name)
     import openpyxl
 
     try:
@@ -513,6 +495,10 @@ def _read_excel(raw: bytes, name: str, notes: list[str], max_mb: float = DEFAULT
                                       keep_links=False)
     except Exception as exc:  # noqa: BLE001 -- openpyxl raises many kinds for a damaged file
         raise ImportFailed(_unreadable_excel(name, exc)) from None
+    for ws in book.worksheets:  # a sheet wider than MAX_COLUMNS, from its declared size
+        if (ws.max_column or 0) > MAX_COLUMNS:
+            raise ImportFailed(f"{name} [{ws.title}]: {ws.max_column:,} columns; at most "
+                               f"{MAX_COLUMNS:,} are read")
     result = []
     for ws in book.worksheets:
         where = f"{name} [{ws.title}]"

@@ -1173,7 +1173,11 @@ def apply(mapping: Mapping, book: Workbook) -> Applied:
             + (" …" if len(excluded) > 5 else "")
         )
     provenance["excluded"] = {"count": len(excluded), "patients": excluded}
-    sources = [_source_of(p) for table in ORDER for p in pieces.get(table, [])]
+    sources = []
+    for table in ORDER:
+        for piece in pieces.get(table, []):
+            sources.append(_source_of(piece))
+            piece.rows = []  # the source's frame holds them now: one copy of the rows at a time
     for table in ("relapses", "edss", "adverse_events"):
         if table not in mapping.tables:
             notes.append(f"warning: the mapping has no source for {table}; written empty")
@@ -1496,8 +1500,8 @@ def convert(
     paths: list, mapping_path: str | Path, out_dir: str | Path
 ) -> tuple[bool, list[Problem], list[str]]:
     """Write the contract dataset folder (no versioning); nothing is written when it has errors."""
-    book = read_source_files(paths)
-    applied = apply(read_mapping(mapping_path), book)
+    # the files as read are dropped once mapped: staging holds only the contract's tables
+    applied = apply(read_mapping(mapping_path), read_source_files(paths))
     out = Path(out_dir)
     work = Path(
         tempfile.mkdtemp(prefix=".convert-", dir=out.parent if out.parent.exists() else None)
@@ -1524,8 +1528,8 @@ def import_mapped(
 ) -> MappedResult:
     """Read, map, validate and (without errors) activate as a new version with its provenance."""
     root = Path(root)
-    book = read_source_files(paths)
-    applied = apply(read_mapping(mapping_path), book)
+    # the files as read are dropped once mapped: staging holds only the contract's tables
+    applied = apply(read_mapping(mapping_path), read_source_files(paths))
     staged = stage_mapped(applied, root)
     provenance = applied.provenance
     try:

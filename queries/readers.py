@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import math
 import os
 import re
@@ -255,9 +256,12 @@ def _unzip(name: str, raw: bytes, max_mb: float) -> list[tuple[str, bytes]]:
 
 
 def _csv_rows(raw: bytes, name: str, notes: list[str]) -> list[list[str]]:
-    """Every record of a CSV file as text cells, within the importer's column and cell limits."""
-    text = importer.decode_text(raw, name, notes)
-    head = [line for line in text.splitlines()[:HEADER_SCAN] if line.strip()]
+    """Every record of a CSV file as text cells, within the importer's column and cell limits.
+
+    The file is decoded a line at a time (never the whole text at once, nor a copy of it)."""
+    encoding = importer._encoding(raw, name, notes)  # one encoding for the file, as decode_text
+    head = [line for line in itertools.islice(importer._lines(raw, encoding), HEADER_SCAN)
+            if line.strip()]
     counts = {d: max((line.count(d) for line in head), default=0) for d in (",", ";", "\t")}
     delimiter = max(counts, key=counts.get)
     if delimiter != "," and counts[delimiter]:
@@ -265,9 +269,11 @@ def _csv_rows(raw: bytes, name: str, notes: list[str]) -> list[list[str]]:
             f"{name}: columns separated by {'tab' if delimiter == chr(9) else repr(delimiter)}"
         )
     rows = []
+    # a value repeated down a column (a code, an event name, a date) is kept once, not per cell
+    seen: dict[str, str] = {}
     try:
         for number, row in enumerate(
-            csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1
+            csv.reader(importer._lines(raw, encoding), delimiter=delimiter), 1
         ):
             if len(row) > importer.MAX_COLUMNS:
                 raise ImportFailed(
@@ -280,7 +286,7 @@ def _csv_rows(raw: bytes, name: str, notes: list[str]) -> list[list[str]]:
                     f"{importer.MAX_CELL_CHARS:,} characters; is a quotation mark "
                     "left open?"
                 )
-            rows.append(row)
+            rows.append([seen.setdefault(cell, cell) for cell in row])
     except csv.Error as exc:
         raise ImportFailed(
             f"{name}: not a readable CSV file ({exc}); is a quotation mark left open?"
@@ -351,16 +357,17 @@ def _frame(
     for offset, row in enumerate(rows[index + 1 :], start=index + 1):
         if all(blank(v) for v in row):
             continue
-        body.append(list(row) + [None] * (width - len(row)))
+        # a full row is shared with the sheet's cells, not copied
+        body.append(row if len(row) == width else list(row) + [None] * (width - len(row)))
         labels.append(f"row {first_row + offset}")
     frame = (
         pd.DataFrame(body, columns=columns, dtype=object)
         if body
         else pd.DataFrame(columns=columns, dtype=object)
     )
-    frame = frame.drop(
-        columns=[c for c in columns if c.startswith("column ") and frame[c].map(blank).all()]
-    )
+    unnamed = [c for c in columns if c.startswith("column ") and frame[c].map(blank).all()]
+    if unnamed:
+        frame = frame.drop(columns=unnamed)
     return frame, labels, notes
 
 

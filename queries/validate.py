@@ -1,6 +1,7 @@
 """Check a dataset folder against every rule of the data contract and report all problems."""
 
 import datetime as dt
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,14 @@ from queries.contract import (
     SUBTYPES,
     TABLES,
 )
-from queries.dataset import DatasetError, attach, inspect_table, parse_location, view_sql
+from queries.dataset import (
+    MEMORY_LIMIT,
+    DatasetError,
+    attach,
+    inspect_table,
+    parse_location,
+    view_sql,
+)
 
 EXAMPLES = 5
 
@@ -150,7 +158,9 @@ def validate(location: str | Path) -> list[Problem]:
     loc = parse_location(location)
     if loc.kind == "folder" and not Path(loc.text).is_dir():
         return [Problem("error", "", "", f"{loc.text}: no such dataset folder")]
-    con = duckdb.connect(":memory:")
+    # bounded like the app's connection (a large import spills to the system's temporary folder)
+    spill = str(Path(tempfile.gettempdir()) / "rce-duckdb")
+    con = duckdb.connect(":memory:", config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill})
     # parquet min/max statistics leave NaN out, so a pushed-down filter (isfinite, a range) skips the
     # row group that holds the NaN: validation reads every row instead
     con.execute("set disabled_optimizers = 'filter_pushdown'")
