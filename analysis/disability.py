@@ -13,8 +13,8 @@ AT_MONTHS = (12, 24)
 
 
 def cdw_events(ds: Dataset, filters: Filters, confirm_days: int) -> pd.DataFrame:
-    """One row per selected patient: evaluable, CDW event, months, worsening, confirmation, RAW.
-    Both definitions come from one query (shared by every call of a page)."""
+    """One row per selected patient: subtype, evaluable, CDW event, months to the worsening and to
+    its confirmation, RAW. Both definitions come from one query (shared by every call of a page)."""
     rows = ds.run("cdw_events", filters, confirm_days=tuple(CONFIRM_DAYS.values()))
     return rows[rows["confirm_days"] == confirm_days].drop(columns="confirm_days")
 

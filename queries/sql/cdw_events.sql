@@ -1,11 +1,10 @@
 -- One row per selected patient and CDW definition: confirmed disability worsening (CDW) over D days
 -- for each D in $confirm_days, fixed baseline. evaluable: >= 1 EDSS assessment inside the window
--- (date > first dose, <= last follow-up); worsening_date, confirm_date: the earliest confirmed
--- worsening i and its earliest confirming assessment j (j at least D days after i, no assessment in
--- between below the threshold; confirm_months: j in months since the first dose); months: to the
--- worsening (event) or to the last assessment inside the window (censored); relapse_associated: a
--- relapse inside the window with onset in [date_i - 90 days, date_j] (RAW), else PIRA (null
--- without an event).
+-- (date > first dose, <= last follow-up); event: a worsening i confirmed by an assessment j at least
+-- D days later with none in between, i and j included, below the threshold; months: to the earliest
+-- such i (event) or to the last assessment inside the window (censored); confirm_months: to i's
+-- earliest confirming j; relapse_associated: a relapse inside the window with onset in
+-- [date_i - 90 days, date_j] (RAW), else PIRA (null without an event).
 -- Reads the values built at open (edss_values, relapse_values: months since the first dose, which
 -- are whole days / days_per_month, so the days come back exactly by rounding).
 -- $filters: the selection (one struct, see selected_patients.sql); $confirm_days: the list of D
@@ -93,8 +92,6 @@ final as (
         l.sample_rank is not null as evaluable,
         f.sample_rank is not null as event,
         months(coalesce(f.worsening_day, l.last_day)) as months,
-        s.first_dose_date + f.worsening_day as worsening_date,
-        s.first_dose_date + f.confirm_day as confirm_date,
         months(f.confirm_day) as confirm_months,
         case when f.sample_rank is not null then n.sample_rank is not null end
             as relapse_associated
