@@ -7,7 +7,8 @@
 -- before (blood is drawn before the infusion).
 -- $filters: the selection (one struct, see selected_patients.sql).
 -- The samples, their months and which rows count a patient come from cd19_facts (cd19_facts.sql),
--- built once; the selection joins them on the patient's sample_rank.
+-- built once; the selection joins them on the patient's sample_rank, and they are grouped on series
+-- (one number per test and unit).
 with placed as (
     select c.*
     from cd19_facts c
@@ -15,9 +16,10 @@ with placed as (
 ),
 grouped as (
     select
-        test,
-        unit,
+        series,
         month,
+        any_value(test) as test,
+        any_value(unit) as unit,
         count(*) as samples,
         count(*) filter (first_in_month) as patients,
         -- the three quartiles from one sort of the group's values (each as quantile_cont alone)
@@ -25,7 +27,7 @@ grouped as (
         count(*) filter (classified_patient) as classified_patients,
         count(*) filter (repopulated_patient) as repopulated_patients
     from placed
-    group by test, unit, month
+    group by series, month
 ),
 final as (
     select

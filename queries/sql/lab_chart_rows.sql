@@ -18,7 +18,20 @@ with charts as (
         unnest($low) as low_bound
 ),
 lab_values as (
-    select v.*, c.chart, c.below_bound, c.low_bound
+    -- the tests are numbered (chart) and the bounds compared here, so that what follows groups and
+    -- joins on small columns
+    select
+        c.chart,
+        v.sample_rank,
+        v.subtype,
+        v.sample_date,
+        v.months_from,
+        v.value,
+        v.unit,
+        v.first_of_test,
+        v.first_in_interval,
+        v.value < c.below_bound as is_below,
+        coalesce(v.value < c.low_bound, false) as is_low
     from lab_values_in_window($filters, $tests) v
     join charts c using (test)
 ),
@@ -34,44 +47,49 @@ sample as (
 ),
 intervals as (
     select
-        test,
+        chart,
         subtype,
         months_from,
         count(*) filter (first_in_interval) as patients,
         count(*) as "values",
         median(value) as median,
         min(value) as minimum,
-        count(*) filter (value < below_bound) as below
+        count(*) filter (is_below) as below
     from lab_values
-    group by test, subtype, months_from
+    group by chart, subtype, months_from
 ),
 drawn as (
-    select v.*, true as in_sample, coalesce(v.value < v.low_bound, false) as low
+    select v.*, true as in_sample
     from lab_values v
     semi join sample using (chart, sample_rank)
     union all
-    select v.*, false as in_sample, true as low
+    select v.*, false as in_sample
     from lab_values v
     anti join sample using (chart, sample_rank)
-    where v.value < v.low_bound
+    where v.is_low
 ),
 final as (
-    select 'interval' as part, * from intervals
+    select 'interval' as part, c.test, i.* exclude (chart)
+    from intervals i
+    join charts c using (chart)
     union all by name
-    select 'test' as part, c.test, t.patients from per_test t join charts c using (chart)
+    select 'test' as part, c.test, t.patients
+    from per_test t
+    join charts c using (chart)
     union all by name
     select
         'value' as part,
         p.patient_id,
         d.subtype,
-        d.test,
+        c.test,
         d.sample_date,
         months(d.sample_date - p.first_dose_date) as months,
         d.value,
         d.unit,
         d.in_sample,
-        d.low
+        d.is_low as low
     from drawn d
+    join charts c using (chart)
     join patient_facts p using (sample_rank)
 )
 select * from final order by part, test, subtype, months_from, patient_id, sample_date

@@ -10,7 +10,7 @@
 create or replace macro lab_values_in_window(filters, lab_tests) as table
 select
     l.sample_rank,
-    s.subtype,
+    l.subtype,
     l.test,
     l.sample_date,
     l.months_from,
@@ -19,5 +19,5 @@ select
     l.first_of_test,
     l.first_in_interval
 from lab_facts l
-join selected_patients(filters) s using (sample_rank)
+join (select sample_rank from selected_patients(filters)) s using (sample_rank)
 where list_contains(lab_tests, l.test)
