@@ -101,25 +101,27 @@ LAB_INTERVAL_COLUMNS = ["subtype", "months_from", "patients", "values", "median"
 
 
 def lab_values(
-    ds: Dataset, filters: Filters, charts: Sequence[Sequence], max_patients: int
+    ds: Dataset, filters: Filters, charts: Sequence[Sequence], max_patients: int,
+    by_interval: bool = True,
 ) -> dict[str, dict[str, pd.DataFrame | int | None]]:
     """Per lab test of `charts` ((test, below, low) each), its values inside the windows: a fixed
     sample of at most max_patients patients' values (the lines), per subtype × 6-month interval
-    (patients, values, median, minimum, values below `below`), the totals, and every value below
-    `low` (the marked ones; None where `low` is None); all tests from one query (lab_chart_rows)."""
+    (patients, values, median, minimum, values below `below`; no rows unless by_interval), the
+    totals, and every value below `low` (the marked ones; None where `low` is None); all tests from
+    one query (lab_chart_rows)."""
     tests, below, low = (tuple(column) for column in zip(*charts))
     rows = ds.run("lab_chart_rows", filters, tests=tests, below=below, low=low,
-                  max_patients=max_patients)
+                  max_patients=max_patients, by_interval=by_interval)
     part = rows["part"].to_numpy()
     value_columns = ["patient_id", "subtype", "test", "sample_date", "months", "value", "unit"]
     # columns first, then rows: each selection copies only what the charts read
     intervals = rows.loc[part == "interval", ["test", *LAB_INTERVAL_COLUMNS]]
     intervals = intervals.astype(LAB_INTERVAL_TYPES)
     values = rows.loc[part == "value", [*value_columns, "in_sample", "low"]]
-    patients = dict(zip(rows["test"][part == "test"], rows["patients"][part == "test"]))
+    totals = rows.loc[part == "test", ["test", "patients", "values"]].set_index("test")
     result = {}
     for test, bound in zip(tests, low):
-        n = int(patients.get(test, 0))
+        n = int(totals.at[test, "patients"]) if test in totals.index else 0
         of_test = intervals["test"].to_numpy() == test
         drawn = values[values["test"].to_numpy() == test]
         result[test] = {
@@ -127,7 +129,7 @@ def lab_values(
             .assign(sampled=n > max_patients).reset_index(drop=True),
             "by_interval": intervals.loc[of_test, LAB_INTERVAL_COLUMNS].reset_index(drop=True),
             "patients": n,
-            "values": int(intervals.loc[of_test, "values"].sum()),
+            "values": int(totals.at[test, "values"]) if test in totals.index else 0,
             "low": None if bound is None
             else drawn.loc[drawn["low"].to_numpy(dtype=bool), value_columns].reset_index(drop=True),
         }

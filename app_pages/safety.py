@@ -164,11 +164,12 @@ else:
            if hide_groups else "")
     )
 
-    # both charts' rows from one call: (test, bound of the "below" counts, bound of the marked values)
+    # both charts' rows from one call: (test, bound of the "below" counts, bound of the marked values);
+    # the rows per subtype and interval only for the shared view, the one table that shows them
     labs = data.call(
         "lab_values", filters,
         charts=(("IgG", float(threshold), None), ("platelets", LOW_PLATELETS, LOW_PLATELETS)),
-        max_patients=MAX_PATIENTS_DRAWN,
+        max_patients=MAX_PATIENTS_DRAWN, by_interval=viewer,
     )
 
     def lab_chart(test: str, axis: str, unit: str, line: dict, low: float | None = None,

@@ -115,6 +115,27 @@ def test_both_lab_charts_from_one_call_equal_each_chart_on_its_own():
     ds.close()
 
 
+def test_without_the_interval_rows_the_lines_marks_and_totals_are_the_same():
+    # the team view draws no table per interval: lab_values(by_interval=False) skips its medians
+    ds = Dataset(DEMO)
+    charts = (("IgG", 7.0, None), ("platelets", 100.0, 100.0))
+
+    full = lab_values(ds, Filters(), charts, max_patients=20)
+    team = lab_values(ds, Filters(), charts, max_patients=20, by_interval=False)
+
+    for test in ("IgG", "platelets"):
+        assert team[test]["by_interval"].empty and len(full[test]["by_interval"]) > 0
+        assert list(team[test]["by_interval"].columns) == list(full[test]["by_interval"].columns)
+        for key in ("sample", "low"):
+            if full[test][key] is None:
+                assert team[test][key] is None
+            else:
+                pd.testing.assert_frame_equal(team[test][key], full[test][key])
+        assert (team[test]["patients"], team[test]["values"]) == (
+            full[test]["patients"], full[test]["values"])
+    ds.close()
+
+
 @pytest.mark.parametrize("f", FILTERS)
 def test_mri_lesions_by_year_equal_pandas_over_the_scans(cohort, f):
     scans = inside(cohort, "mri", "scan_date", f)

@@ -1,15 +1,17 @@
 -- The rows of the lab charts of several tests, from one pass over their values inside the selected
 -- patients' windows (lab_values_in_window.sql):
--- part = 'interval': one row per test × subtype × 6-month interval since the first dose (months_from
---   = 0, 6, 12, …): patients, values, median, minimum, and values below the test's bound;
--- part = 'test': one row per test with a value: the patients with a value;
+-- part = 'interval' (when $by_interval): one row per test × subtype × 6-month interval since the
+--   first dose (months_from = 0, 6, 12, …): patients, values, median, minimum, and values below the
+--   test's bound;
+-- part = 'test': one row per test with a value: the patients and values;
 -- part = 'value': one row per value drawn or marked: the values of a fixed sample of the patients
 --   with a value of the test (in_sample: at most $max_patients per test, the first by sha256 of their
 --   id, i.e. by sample_rank), and every value below the test's low bound (low; none where it is null).
 -- $filters: the selection (one struct, see selected_patients.sql); $tests: the lab tests (a list);
 -- $below: per test (same order), the bound the interval rows' "below" counts use (e.g. the low IgG
 -- threshold, g/L); $low: per test, the bound of the marked values, or null; $max_patients: the sample
--- size per test.
+-- size per test; $by_interval: whether to compute the interval rows (only the shared view shows them:
+-- their medians are most of the query's work).
 with charts as (
     select
         unnest($tests) as test,
@@ -36,10 +38,14 @@ lab_values as (
     join charts c using (test)
 ),
 per_test as (
-    -- per test: the patients with a value, and the sample (the first $max_patients by sample_rank)
-    select chart, count(*) as patients, min(sample_rank, $max_patients) as sample
+    -- per test: the patients with a value, the values, and the sample (the first $max_patients
+    -- patients by sample_rank)
+    select
+        chart,
+        count(*) filter (first_of_test) as patients,
+        count(*) as "values",
+        min(sample_rank, $max_patients) filter (first_of_test) as sample
     from lab_values
-    where first_of_test
     group by chart
 ),
 sample as (
@@ -56,6 +62,7 @@ intervals as (
         min(value) as minimum,
         count(*) filter (is_below) as below
     from lab_values
+    where $by_interval
     group by chart, subtype, months_from
 ),
 drawn as (
@@ -73,7 +80,7 @@ final as (
     from intervals i
     join charts c using (chart)
     union all by name
-    select 'test' as part, c.test, t.patients
+    select 'test' as part, c.test, t.patients, t."values"
     from per_test t
     join charts c using (chart)
     union all by name
