@@ -12,11 +12,19 @@ CONFIRM_DAYS = {"cdw_3m": 84, "cdw_6m": 168}
 AT_MONTHS = (12, 24)
 
 
-def cdw_events(ds: Dataset, filters: Filters, confirm_days: int) -> pd.DataFrame:
-    """One row per selected patient: subtype, evaluable, CDW event, months to the worsening and to
-    its confirmation, RAW. Both definitions come from one query (shared by every call of a page)."""
+def cdw_definitions(ds: Dataset, filters: Filters) -> dict[str, pd.DataFrame]:
+    """The cdw_events rows of each definition ('cdw_3m', 'cdw_6m'): one row per selected patient
+    with subtype, evaluable, CDW event, months to the worsening and to its confirmation, RAW. Both
+    come from one query (shared by every call of a page)."""
     rows = ds.run("cdw_events", filters, confirm_days=tuple(CONFIRM_DAYS.values()))
-    return rows[rows["confirm_days"] == confirm_days].drop(columns="confirm_days")
+    days = rows.pop("confirm_days").to_numpy()
+    return {key: rows[days == d] for key, d in CONFIRM_DAYS.items()}
+
+
+def cdw_events(ds: Dataset, filters: Filters, confirm_days: int) -> pd.DataFrame:
+    """The cdw_events rows of one definition (D = confirm_days)."""
+    key = next(k for k, d in CONFIRM_DAYS.items() if d == confirm_days)
+    return cdw_definitions(ds, filters)[key]
 
 
 def counted(rows: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
@@ -55,7 +63,7 @@ def cdw_summary(rows: pd.DataFrame, order: list[str]) -> dict:
 
 def disability_summary(ds: Dataset, filters: Filters) -> dict | None:
     """CDW-3m and CDW-6m for the selected patients; None when no patient is evaluable."""
-    frames = {key: cdw_events(ds, filters, days) for key, days in CONFIRM_DAYS.items()}
+    frames = cdw_definitions(ds, filters)
     first = frames["cdw_3m"]
     if not first["evaluable"].any():
         return None
@@ -77,8 +85,8 @@ def cdw_curves(ds: Dataset, filters: Filters, confirm_days: int) -> list[surviva
 def cdw_patients(ds: Dataset, filters: Filters) -> pd.DataFrame:
     """One row per patient with a CDW-3m event: subtype, months to the worsening and to its 3- and
     6-month confirmations (6-month columns null without a CDW-6m event), and RAW for each."""
-    three = cdw_events(ds, filters, CONFIRM_DAYS["cdw_3m"])
-    six = cdw_events(ds, filters, CONFIRM_DAYS["cdw_6m"])
+    frames = cdw_definitions(ds, filters)
+    three, six = frames["cdw_3m"], frames["cdw_6m"]
     three = three[three["event"]]
     six = six.loc[six["event"], ["patient_id", "months", "confirm_months", "relapse_associated"]]
     # a CDW-6m event is always a CDW-3m event, not always at the same worsening
