@@ -33,7 +33,7 @@ def km_curves(ds: Dataset, filters: Filters) -> dict[str, object]:
     return {"pooled": survival.curves(times, None)[0], "by_subtype": survival.curves(times, order)}
 
 
-def mean_change_ci(ds: Dataset, filters: Filters) -> pd.DataFrame:
+def edss_change_statistics(ds: Dataset, filters: Filters) -> pd.DataFrame:
     """One row per group ('all' and each subtype with a follow-up EDSS): n, mean, sample SD and the
     t-based 95 % CI of the mean EDSS change, and its box-plot statistics (quartiles by linear
     interpolation, whiskers to the furthest value within 1.5 × IQR)."""
@@ -165,7 +165,7 @@ CALLS: dict[str, Callable] = {
     "table_one": table_one,
     "group_intervals": group_intervals,
     "km_curves": km_curves,
-    "mean_change_ci": mean_change_ci,
+    "edss_change_statistics": edss_change_statistics,
     "swimmer": swimmer,
     "adverse_events": adverse_events,
     "lab_values": lab_values,

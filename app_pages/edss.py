@@ -56,7 +56,7 @@ def label(group: str) -> str:
     return "All" if group == "all" else group
 
 
-cis = data.call("mean_change_ci", filters).set_index("group")
+cis = data.call("edss_change_statistics", filters).set_index("group")
 
 
 def ci_of(group: str) -> tuple[float, float] | None:
@@ -293,7 +293,7 @@ if not present:
     st.stop()
 
 st.subheader("Distribution of change")
-box_stats = cis  # n, mean and the box's statistics per group (analysis.figures.mean_change_ci)
+box_stats = cis  # n, mean and the box's statistics per group (analysis.figures.edss_change_statistics)
 fig = go.Figure()
 for g in present:
     d = plotted[plotted["subtype"] == g]

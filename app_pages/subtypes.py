@@ -20,7 +20,7 @@ order = list(by_subtype)
 groups = ["All", *order]
 sizes = {"All": summary["patients"]["total"]} | by_subtype
 key_of = {"All": "all"} | {g: g for g in order}
-edss_ci = data.call("mean_change_ci", filters).set_index("group")
+edss_stats = data.call("edss_change_statistics", filters).set_index("group")
 intervals = data.call("group_intervals", filters)
 counts = data.run("group_summary", filters).assign(subtype=lambda d: d["subtype"].fillna("All"))
 counts = counts.set_index("subtype")
@@ -114,8 +114,8 @@ with right:
         key, n = key_of[g], sizes[g]
         arr, relapses = summary["relapses"]["arr"][key], int(counts.at[g, "relapses"])
         e = edss[key]
-        ci = None if key not in edss_ci.index or pd.isna(edss_ci.at[key, "ci_low"]) else (
-            edss_ci.at[key, "ci_low"], edss_ci.at[key, "ci_high"])
+        ci = None if key not in edss_stats.index or pd.isna(edss_stats.at[key, "ci_low"]) else (
+            edss_stats.at[key, "ci_low"], edss_stats.at[key, "ci_high"])
         events = int(counts.at[g, "adverse_events"])
         ae = intervals[key]["ae_per_1000_doses"]
         hide_arr = arr is None or g in hide["relapses"]

@@ -9,7 +9,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from analysis.figures import group_intervals, mean_change_ci
+from analysis.figures import edss_change_statistics, group_intervals
 from analysis.stats import proportion, rate
 from queries import Dataset, Filters
 from tests.apptest import DEMO
@@ -41,7 +41,7 @@ def test_change_statistics_per_group_equal_pandas_and_scipy_on_every_change(ds, 
     groups = {"all": assessed} if len(assessed) else {}
     groups |= dict(list(assessed.groupby("subtype")))
 
-    rows = mean_change_ci(ds, f).set_index("group")
+    rows = edss_change_statistics(ds, f).set_index("group")
 
     assert rows.index.tolist() == list(groups)
     for g, d in groups.items():
