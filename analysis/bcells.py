@@ -1,35 +1,38 @@
 """B-cell (CD19) repopulation and IgG by months since the start of the last rituximab course."""
 
+import numpy as np
 import pandas as pd
+from scipy.stats import beta
 
-from analysis.stats import proportion
 from queries.dataset import Dataset
 from queries.filters import Filters
 
 
 def bcell_rows(ds: Dataset, filters: Filters) -> pd.DataFrame:
-    """cd19_by_interval rows plus the share of classified patients repopulated, in percent, with its
-    exact (Clopper–Pearson) 95 % CI; share columns are null where no patient is classified."""
+    """cd19_by_interval rows (one unit per test) plus the share of classified patients repopulated,
+    in percent, with its exact (Clopper–Pearson) 95 % CI; share columns are null where no patient is
+    classified."""
     rows = ds.run("cd19_by_interval", filters)
-    shares = [
-        proportion(int(r.repopulated_patients), int(r.classified_patients)) or {}
-        for r in rows.itertuples()
-    ]
-    rows = rows.assign(
-        repopulated_pct=[s.get("pct") for s in shares],
-        ci_low=[s.get("ci_low") for s in shares],
-        ci_high=[s.get("ci_high") for s in shares],
+    k = rows["repopulated_patients"].to_numpy(dtype=float)
+    n = rows["classified_patients"].to_numpy(dtype=float)
+    low, high = clopper_pearson(k, n)
+    classified = n > 0
+    return rows.assign(
+        repopulated_pct=np.where(classified, 100 * k / np.where(classified, n, 1), np.nan),
+        ci_low=np.where(classified, 100 * low, np.nan),
+        ci_high=np.where(classified, 100 * high, np.nan),
     )
-    return _main_unit(rows)
 
 
-def _main_unit(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per test, only the rows in the unit with the most samples, so that a chart has one axis."""
-    if rows.empty:
-        return rows
-    totals = rows.groupby(["test", "unit"], as_index=False)["samples"].sum()
-    main = totals.sort_values("samples", ascending=False, kind="stable").drop_duplicates("test")
-    return rows.merge(main[["test", "unit"]], on=["test", "unit"])
+def clopper_pearson(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The exact (Clopper–Pearson) 95 % CI of k of n, every row in one call, as scipy's beta
+    quantiles: scipy's binomtest (analysis.stats.proportion) finds the same bounds by a root search,
+    a few ms per row (equal to 1e-9, tests); nan where n is 0."""
+    with np.errstate(all="ignore"):
+        low = np.where(k > 0, beta.ppf(0.025, k, n - k + 1), 0.0)
+        high = np.where(k < n, beta.ppf(0.975, k + 1, n - k), 1.0)
+    empty = n <= 0
+    return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
 
 
 CALLS = {"bcell_rows": bcell_rows}

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from analysis.bcells import bcell_rows
+from analysis.bcells import bcell_rows, clopper_pearson
 from analysis.figures import adverse_events, lab_values
+from analysis.stats import proportion
 from queries import Dataset, Filters
 from tests.apptest import DEMO
 from tests.cohort import D, doses, patient, write
@@ -239,6 +240,10 @@ def test_cd19_rows_equal_pandas_over_the_values_placed_in_their_course(tmp_path,
     expected["repopulated"] = placed[placed["repopulated"] == 1].groupby(
         ["test", "unit", "month"])["patient_id"].nunique()
     expected = expected.fillna(0).reset_index()
+    # per test, the unit with the most samples (ties: the first by name)
+    totals = expected.groupby(["test", "unit"], as_index=False)["samples"].sum()
+    main = totals.sort_values("samples", ascending=False, kind="stable").drop_duplicates("test")
+    expected = expected.merge(main[["test", "unit"]], on=["test", "unit"])
 
     rows = Dataset(folder).run("cd19_by_interval", f)
 
@@ -249,5 +254,29 @@ def test_cd19_rows_equal_pandas_over_the_values_placed_in_their_course(tmp_path,
     assert rows["classified_patients"].tolist() == expected["classified"].astype(int).tolist()
     assert rows["repopulated_patients"].tolist() == expected["repopulated"].astype(int).tolist()
     assert_allclose(rows[["q1", "median", "q3"]], expected[["q1", "median", "q3"]], rtol=1e-12)
-    # bcell_rows keeps, per test, the unit most samples have
-    assert set(bcell_rows(Dataset(folder), f)["unit"]) <= {"%", "cells/µL", "g/L"}
+    assert rows.groupby("test")["unit"].nunique().max() == 1
+
+
+def test_clopper_pearson_in_one_call_equals_scipys_binomtest():
+    rng = np.random.default_rng(7)
+    n = np.concatenate([[1, 1, 2, 5, 5, 40, 1000], rng.integers(1, 3000, size=60)]).astype(float)
+    k = np.concatenate([[0, 1, 1, 0, 5, 17, 999], [rng.integers(0, m + 1) for m in n[7:]]])
+
+    low, high = clopper_pearson(k, n)
+
+    for ki, ni, lo, hi in zip(k, n, low, high):
+        expected = proportion(int(ki), int(ni))  # scipy.stats.binomtest(...).proportion_ci("exact")
+        assert 100 * lo == pytest.approx(expected["ci_low"], abs=1e-9)
+        assert 100 * hi == pytest.approx(expected["ci_high"], abs=1e-9)
+    assert np.isnan(clopper_pearson(np.array([0.0]), np.array([0.0]))).all()
+
+
+def test_bcell_shares_and_intervals_equal_scipy_on_the_demo():
+    rows = bcell_rows(Dataset(DEMO), Filters())
+
+    classified = rows[rows["classified_patients"] > 0]
+    assert len(classified) > 0 and rows.loc[rows["classified_patients"] == 0, "ci_low"].isna().all()
+    for r in classified.itertuples():
+        expected = proportion(int(r.repopulated_patients), int(r.classified_patients))
+        assert r.repopulated_pct == pytest.approx(expected["pct"], abs=1e-12)
+        assert (r.ci_low, r.ci_high) == pytest.approx((expected["ci_low"], expected["ci_high"]), abs=1e-9)

@@ -1,10 +1,11 @@
--- One row per lab test (CD19, IgG), unit and whole month since the start of the patient's last
--- course before the sample (0 = within the first month): samples inside the window (after the
--- first-dose day, up to last follow-up) taken after a course began, the patients they come from,
--- the quartiles of the value, and for CD19 the patients classified and repopulated in that month
--- (CD19 >= 1 when the unit is % of lymphocytes, >= 10 when it is cells/µL; other units unclassified).
--- A course starts at its first dose inside the window; a sample on a dose day belongs to the course
--- before (blood is drawn before the infusion).
+-- One row per lab test (CD19, IgG) and whole month since the start of the patient's last course
+-- before the sample (0 = within the first month), in the test's unit with the most samples (so that
+-- a chart has one axis): samples inside the window (after the first-dose day, up to last follow-up)
+-- taken after a course began, the patients they come from, the quartiles of the value, and for CD19
+-- the patients classified and repopulated in that month (CD19 >= 1 when the unit is % of
+-- lymphocytes, >= 10 when it is cells/µL; other units unclassified). A course starts at its first
+-- dose inside the window; a sample on a dose day belongs to the course before (blood is drawn before
+-- the infusion).
 -- $filters: the selection (one struct, see selected_patients.sql).
 -- The samples, their months and which rows count a patient come from cd19_facts (cd19_facts.sql),
 -- built once; the selection joins them on the patient's sample_rank, and they are grouped on series
@@ -29,11 +30,20 @@ grouped as (
     from placed
     group by series, month
 ),
+main_unit as (
+    -- per test, only the unit with the most samples (ties: the first by name), so that a chart has
+    -- one axis
+    select series
+    from grouped
+    group by series, test, unit
+    qualify row_number() over (partition by test order by sum(samples) desc, unit) = 1
+),
 final as (
     select
         test, unit, month, samples, patients,
         quartiles[1] as q1, quartiles[2] as median, quartiles[3] as q3,
         classified_patients, repopulated_patients
     from grouped
+    semi join main_unit using (series)
 )
 select * from final order by test, unit, month
