@@ -264,13 +264,14 @@ def _negative_binomial(y: np.ndarray, exog: np.ndarray, exposure: np.ndarray):
             """f(shift + y) for every patient, evaluated on the distinct counts."""
             return f(shift + self._counts)[self._row]
 
-        # statsmodels' _ll_nbin, _score_nbin and _hessian_nb2 for nb2, operation for operation
+        # statsmodels' _ll_nbin, _score_nbin and _hessian_nb2 for nb2, operation for operation;
+        # nb2's size 1 / alpha * mu**0 is one number for every patient, so it stays one number
         def _ll_nbin(self, params, alpha, Q=0):
             if Q != 0 or np.any(np.iscomplex(params)) or np.iscomplex(alpha):
                 return super()._ll_nbin(params, alpha, Q)
             endog = self.endog
             mu = self.predict(params)
-            size = 1 / alpha * mu**Q
+            size = 1 / alpha
             prob = size / (size + mu)
             coeff = self._at(gammaln, 1 / alpha) - self._at(gammaln, 1) - gammaln(size)
             return coeff + size * np.log(prob) + endog * np.log(1 - prob)
@@ -283,8 +284,8 @@ def _negative_binomial(y: np.ndarray, exog: np.ndarray, exposure: np.ndarray):
             exog = self.exog
             y = self.endog[:, None]
             mu = self.predict(params)[:, None]
-            a1 = 1 / alpha * mu**Q
-            dgpart = self._at(digamma, 1 / alpha)[:, None] - digamma(a1)
+            a1 = 1 / alpha
+            dgpart = self._at(digamma, a1)[:, None] - digamma(a1)
             # exog * a1 * (y - mu) / (mu + a1), the same operations in one buffer
             dparams = np.multiply(exog, a1, out=self._buffer)
             dparams *= y - mu
