@@ -11,7 +11,8 @@ Hostile input is bounded while it is read: a file over the size limit is never r
 member by member in chunks, counting declared and actual sizes against the same limit for all members
 together, and stops at the limit; a zip inside a zip is refused (no nesting); symbolic links and special
 files are refused; a CSV may have at most MAX_COLUMNS columns, MAX_CELL_CHARS characters per cell and
-MAX_LINE_CHARS per line; one encoding per file.
+MAX_LINE_CHARS per line; one encoding per file. A CSV or Excel table is read, cast and written to
+the staging parquet CHUNK_ROWS rows at a time, so that memory follows the chunk, not the file.
 """
 
 import codecs
