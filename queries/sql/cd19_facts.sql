@@ -68,4 +68,3 @@ select
     first_in_month and patient_classified as classified_patient,
     first_in_month and patient_repopulated as repopulated_patient
 from per_patient
-order by test, sample_rank
