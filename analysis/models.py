@@ -204,6 +204,12 @@ def cox_model(frame: pd.DataFrame):
     return cph
 
 
+def forget_fits() -> None:
+    """Drop the kept Cox fits (a benchmark times first computations)."""
+    with _COX_LOCK:
+        _COX_FITS.clear()
+
+
 def cox_relapse(frame: pd.DataFrame) -> dict | None:
     """Hazard ratios for time to first relapse; None with < 2 events, too few patients, no fit."""
     cph = cox_model(frame)

@@ -107,6 +107,11 @@ def kaplan_meier(months: pd.Series, event: pd.Series, patients: pd.Series | None
     )
 
 
+def forget_fits() -> None:
+    """Drop the kept Kaplan–Meier fits (a benchmark times first computations)."""
+    _kaplan_meier.cache_clear()
+
+
 # a page fits the same group several times (the summary's estimates and the curves; CDW counts and
 # curves): the last few fits are kept
 @lru_cache(maxsize=8)

@@ -131,8 +131,15 @@ def measure(n: int, repeats: int, page_calls: dict) -> dict:
     result["rows"] = rows
     changed = Filters(**CHANGED)
 
-    def first(fn):  # every timed run starts without the results Dataset.run keeps
-        return lambda: (ds.forget(), fn())[1]
+    from analysis import models, stats
+
+    def forget() -> None:  # the results Dataset.run keeps, and the Cox and Kaplan–Meier fits kept
+        ds.forget()
+        models.forget_fits()
+        stats.forget_fits()
+
+    def first(fn):  # every timed run starts without any kept result or fit
+        return lambda: (forget(), fn())[1]
 
     result["summary_s"] = median_time(first(lambda: summary(ds, Filters())), repeats)
     result["summary_filtered_s"] = median_time(first(lambda: summary(ds, changed)), repeats)

@@ -43,8 +43,9 @@ CONSTANTS = {"days_per_month": DAYS_PER_MONTH, "days_per_year": DAYS_PER_YEAR}
 # first virtual-care and lab queries spill part of their aggregation and take longer once)
 MEMORY_LIMIT = "128MB"
 # Dataset.run keeps up to this many recent results, together at most this many bytes (pandas'
-# shallow count): one page reads the same per-patient rows in several figures (cdw_events four times
-# on the EDSS page, patient_outcome for both models), so those are kept too, not only small results
+# shallow count): one page reads the same per-patient rows in several figures (edss_change_values
+# for the change tests and the change statistics, model_values for both models, cdw_events for the
+# CDW summary, curves and patients), so those are kept too, not only small results
 RECENT_RESULTS, RECENT_MAX_BYTES = 64, 32 * 2**20
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
