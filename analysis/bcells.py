@@ -2,8 +2,8 @@
 
 import numpy as np
 import pandas as pd
-from scipy.stats import beta
 
+from analysis.stats import clopper_pearson
 from queries.dataset import Dataset
 from queries.filters import Filters
 
@@ -22,17 +22,6 @@ def bcell_rows(ds: Dataset, filters: Filters) -> pd.DataFrame:
         ci_low=np.where(classified, 100 * low, np.nan),
         ci_high=np.where(classified, 100 * high, np.nan),
     )
-
-
-def clopper_pearson(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The exact (Clopper–Pearson) 95 % CI of k of n, every row in one call, as scipy's beta
-    quantiles: scipy's binomtest (analysis.stats.proportion) finds the same bounds by a root search,
-    a few ms per row (equal to 1e-9, tests); nan where n is 0."""
-    with np.errstate(all="ignore"):
-        low = np.where(k > 0, beta.ppf(0.025, k, n - k + 1), 0.0)
-        high = np.where(k < n, beta.ppf(0.975, k + 1, n - k), 1.0)
-    empty = n <= 0
-    return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
 
 
 CALLS = {"bcell_rows": bcell_rows}

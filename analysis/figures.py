@@ -8,11 +8,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import beta
 
 from analysis import survival
 from analysis.engagement import tertile_outcomes
-from analysis.stats import mean_ci_of, rate
+from analysis.stats import clopper_pearson, mean_ci_of, rate
 from analysis.table1 import VARIABLES, Row, table1
 from queries import Dataset, Filters, subtype_order
 
@@ -143,11 +142,7 @@ def group_intervals(ds: Dataset, filters: Filters) -> dict[str, dict]:
     groups = ds.run("group_summary", filters)
     neda = groups["neda"].to_numpy(dtype=float)
     evaluable = groups["neda_evaluable"].to_numpy(dtype=float)
-    # Clopper–Pearson as scipy's beta quantiles, every group in one call: stats.proportion's
-    # binomtest finds the same bounds by a root search, ~4 ms per group (equal to 1e-9, tests)
-    with np.errstate(all="ignore"):
-        low = np.where(neda > 0, beta.ppf(0.025, neda, evaluable - neda + 1), 0.0)
-        high = np.where(neda < evaluable, beta.ppf(0.975, neda + 1, evaluable - neda), 1.0)
+    low, high = clopper_pearson(neda, evaluable)  # every group in one call
     return {
         "all" if pd.isna(subtype) else subtype: {
             "ae_per_1000_doses": rate(int(events), int(doses), per=1000),

@@ -38,12 +38,25 @@ def rate(events: int, exposure: float, per: float = 1.0) -> dict | None:
     }
 
 
+def clopper_pearson(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The exact (Clopper–Pearson) 95 % CI of k of n, every row in one call, as scipy's beta
+    quantiles: scipy's binomtest(k, n).proportion_ci(method="exact") finds the same bounds by a root
+    search, a few ms per row (equal to 1e-9, tests); nan where n is 0."""
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    with np.errstate(all="ignore"):
+        low = np.where(k > 0, stats.beta.ppf(0.025, k, n - k + 1), 0.0)
+        high = np.where(k < n, stats.beta.ppf(0.975, k + 1, n - k), 1.0)
+    empty = n <= 0
+    return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
+
+
 def proportion(n: int, total: int) -> dict | None:
     """n of total in percent with the exact (Clopper–Pearson) 95 % CI; None when total is 0."""
     if not total:
         return None
-    ci = stats.binomtest(int(n), int(total)).proportion_ci(method="exact")
-    return {"n": int(n), "pct": 100 * n / total, "ci_low": 100 * ci.low, "ci_high": 100 * ci.high}
+    low, high = clopper_pearson(np.array([n]), np.array([total]))
+    return {"n": int(n), "pct": 100 * n / total, "ci_low": 100 * float(low[0]),
+            "ci_high": 100 * float(high[0])}
 
 
 def mean_change_tests(changes: pd.Series) -> dict:

@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
+from scipy import stats
 
-from analysis.bcells import bcell_rows, clopper_pearson
+from analysis.bcells import bcell_rows
 from analysis.figures import adverse_events, lab_values
-from analysis.stats import proportion
+from analysis.stats import clopper_pearson, proportion
 from queries import Dataset, Filters
 from tests.apptest import DEMO
 from tests.cohort import D, doses, patient, write
@@ -265,9 +266,9 @@ def test_clopper_pearson_in_one_call_equals_scipys_binomtest():
     low, high = clopper_pearson(k, n)
 
     for ki, ni, lo, hi in zip(k, n, low, high):
-        expected = proportion(int(ki), int(ni))  # scipy.stats.binomtest(...).proportion_ci("exact")
-        assert 100 * lo == pytest.approx(expected["ci_low"], abs=1e-9)
-        assert 100 * hi == pytest.approx(expected["ci_high"], abs=1e-9)
+        expected = stats.binomtest(int(ki), int(ni)).proportion_ci(method="exact")
+        assert lo == pytest.approx(expected.low, abs=1e-11)
+        assert hi == pytest.approx(expected.high, abs=1e-11)
     assert np.isnan(clopper_pearson(np.array([0.0]), np.array([0.0]))).all()
 
 
