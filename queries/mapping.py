@@ -1378,8 +1378,9 @@ def _exclude(pieces: dict[str, list[_Piece]], cells: _Cells) -> dict[str, list[s
 
 def _source_of(piece: _Piece) -> Source:
     columns = [c.name for c in TABLES[piece.table].columns if c.name in piece.columns]
+    # built a column at a time: a second dict per row would double the piece while it is framed
     frame = pd.DataFrame(
-        [{c: r.get(c) for c in columns} for r in piece.rows], columns=columns, dtype=object
+        {c: [r.get(c) for r in piece.rows] for c in columns}, columns=columns, dtype=object
     )
     frame.index = range(1, len(frame) + 1)
     return _make_source(

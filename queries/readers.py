@@ -16,9 +16,11 @@ import os
 import re
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from queries import importer
@@ -27,7 +29,15 @@ from queries.importer import DEFAULT_MAX_MB, ImportFailed
 SEP = " › "
 REDCAP_COLUMNS = ("redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance")
 DICTIONARY_FIRST = ("variable / field name", "field name", "variable")
+READABLE = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".sav", ".zsav", ".dta")
 HEADER_SCAN = 30  # a title block above the header is at most this many rows
+
+
+class Column(np.ndarray):
+    """A column's cells, shared with the frame (no copy); true when it has any, like a list."""
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
 
 
 @dataclass
@@ -42,14 +52,16 @@ class Sheet:
     header_row: int = 1  # spreadsheet row of the header (1 for single-table files)
     labels: dict[str, str] = field(default_factory=dict)  # column -> variable label
     value_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> code -> label
-    cells: list[list] | None = None  # every row as read, to move the header (spreadsheets only)
-    first_row: int = 1  # spreadsheet row number of cells[0]
-    lists: dict[str, list] = field(default_factory=dict, repr=False, compare=False)
+    # every row as read again from the file's bytes, to move the header (spreadsheets only): the
+    # rows are not kept beside the frame, which would double the memory a sheet takes
+    reread: Callable[[], list[list]] | None = field(default=None, repr=False, compare=False)
+    first_row: int = 1  # spreadsheet row number of the first row reread() gives
+    lists: dict[str, Column] = field(default_factory=dict, repr=False, compare=False)
 
-    def values(self, column: str) -> list:
-        """A column's cells as a plain list (fast to read row by row)."""
+    def values(self, column: str) -> Column:
+        """A column's cells, indexed by row (the frame's own array, not a copy)."""
         if column not in self.lists:
-            self.lists[column] = self.frame[column].tolist()
+            self.lists[column] = self.frame[column].to_numpy().view(Column)
         return self.lists[column]
 
     @property
@@ -59,12 +71,14 @@ class Sheet:
 
     def with_header(self, row: int) -> "Sheet":
         """The same sheet read with its header on the given spreadsheet row."""
-        if self.cells is None:
+        if self.reread is None:
             raise ImportFailed(f"{self.title}: header_row only applies to CSV and Excel sheets")
         index = row - self.first_row
-        if not 0 <= index < len(self.cells):
+        cells = self.reread()
+        if not 0 <= index < len(cells):
             raise ImportFailed(f"{self.title}: there is no row {row}")
-        frame, rows, _ = _frame(self.cells, index, self.first_row, self.title)
+        frame, rows, _ = _frame(cells, index, self.first_row, self.title)
+        del cells
         return Sheet(
             self.file,
             self.name,
@@ -72,7 +86,7 @@ class Sheet:
             frame,
             rows,
             row,
-            cells=self.cells,
+            reread=self.reread,
             first_row=self.first_row,
         )
 
@@ -188,8 +202,21 @@ def code_text(value: object) -> str:
     return str(value).strip()
 
 
-def read_source_files(items: list, max_mb: float = DEFAULT_MAX_MB) -> Workbook:
-    """Read uploaded (name, bytes) pairs or paths (files, folders, zips) into one Workbook."""
+def read_source_files(
+    items: list,
+    max_mb: float = DEFAULT_MAX_MB,
+    mapped_mb: float | None = None,
+    head: int | None = None,
+) -> Workbook:
+    """Read uploaded (name, bytes) pairs or paths (files, folders, zips) into one Workbook.
+
+    The files read (after unzipping) may hold at most `mapped_mb` MB together (default
+    RCE_MAX_MAPPED_MB or 40): every cell becomes a Python object, about ten times the file.
+    With `head`, only the first `head` rows of each sheet are read (SPSS/Stata: no rows), to see
+    the files' headers; the mapped limit does not apply then."""
+    mapped_mb = importer.default_max_mapped_mb() if mapped_mb is None else mapped_mb
+    if head is not None:
+        mapped_mb = math.inf
     files: list[tuple[str, bytes]] = []
     for item in items:
         if isinstance(item, tuple):
@@ -199,14 +226,14 @@ def read_source_files(items: list, max_mb: float = DEFAULT_MAX_MB) -> Workbook:
         if path.is_dir():
             # a folder may hold the mapping and notes next to the study's files
             files += [
-                (p.name, _read_file(p, max_mb))
+                (p.name, _read_file(p, max_mb, mapped_mb))
                 for p in sorted(path.iterdir())
                 if p.is_file()
                 and not p.name.startswith(".")
                 and p.suffix.lower() not in (".toml", ".md")
             ]
         elif path.is_file():
-            files.append((path.name, _read_file(path, max_mb)))
+            files.append((path.name, _read_file(path, max_mb, mapped_mb)))
         else:
             raise ImportFailed(f"{path}: no such file or folder")
     book = Workbook()
@@ -217,6 +244,13 @@ def read_source_files(items: list, max_mb: float = DEFAULT_MAX_MB) -> Workbook:
             unpacked += _unzip(name, raw, max_mb)
         else:
             unpacked.append((name, raw))
+    readable = [(n, len(raw)) for n, raw in unpacked if Path(n).suffix.lower() in READABLE]
+    if readable and head is None:
+        importer.check_mapped_size(
+            readable[0][0] if len(readable) == 1 else "the files together",
+            sum(size for _, size in readable),
+            mapped_mb,
+        )
     dictionaries: list[tuple[str, list[Field]]] = []
     for name, raw in unpacked:
         name = Path(name).name
@@ -225,15 +259,21 @@ def read_source_files(items: list, max_mb: float = DEFAULT_MAX_MB) -> Workbook:
         book.files[name] = hashlib.sha256(raw).hexdigest()
         suffix = Path(name).suffix.lower()
         if suffix in (".csv", ".txt", ".tsv"):
-            rows = _csv_rows(raw, name, book.notes)
-            if rows and _is_dictionary(rows[0]):
-                dictionaries.append((name, _dictionary(rows, name)))
+            rows = _csv_records(raw, name, book.notes)
+            if head is not None:
+                rows = itertools.islice(rows, head)
+            first = next(rows, None)
+            if first is not None and _is_dictionary(first):
+                dictionaries.append((name, _dictionary([first, *rows], name)))
             else:
-                book.sheets.append(_sheet(rows, name, None, book.notes))
+                records = [] if first is None else itertools.chain([first], rows)
+                book.sheets.append(
+                    _sheet(records, name, None, book.notes, _csv_again(raw, name))
+                )
         elif suffix in (".xlsx", ".xlsm"):
-            book.sheets += _excel(raw, name, book.notes)
+            book.sheets += _excel(raw, name, book.notes, head)
         elif suffix in (".sav", ".zsav", ".dta"):
-            book.sheets.append(_stats_file(raw, name))
+            book.sheets.append(_stats_file(raw, name, head is not None))
         else:
             book.notes.append(
                 f"{name}: not CSV, Excel (.xlsx), SPSS (.sav), Stata (.dta) or zip; ignored"
@@ -242,8 +282,11 @@ def read_source_files(items: list, max_mb: float = DEFAULT_MAX_MB) -> Workbook:
     return book
 
 
-def _read_file(path: Path, max_mb: float) -> bytes:
-    _check_size(path.name, path.stat().st_size, max_mb)
+def _read_file(path: Path, max_mb: float, mapped_mb: float) -> bytes:
+    size = path.stat().st_size
+    _check_size(path.name, size, max_mb)
+    if path.suffix.lower() in READABLE:  # refused before its bytes are read
+        importer.check_mapped_size(path.name, size, mapped_mb)
     return path.read_bytes()
 
 
@@ -255,10 +298,15 @@ def _unzip(name: str, raw: bytes, max_mb: float) -> list[tuple[str, bytes]]:
     return importer.unpack([(name, raw)], max_mb)
 
 
-def _csv_rows(raw: bytes, name: str, notes: list[str]) -> list[list[str]]:
+def _csv_again(raw: bytes, name: str) -> Callable[[], list[list]]:
+    return lambda: list(_csv_records(raw, name, []))
+
+
+def _csv_records(raw: bytes, name: str, notes: list[str]) -> Iterable[list[str]]:
     """Every record of a CSV file as text cells, within the importer's column and cell limits.
 
-    The file is decoded a line at a time (never the whole text at once, nor a copy of it)."""
+    The file is decoded a line at a time (never the whole text at once, nor a copy of it), and the
+    records are given one at a time."""
     encoding = importer._encoding(raw, name, notes)  # one encoding for the file, as decode_text
     head = [line for line in itertools.islice(importer._lines(raw, encoding), HEADER_SCAN)
             if line.strip()]
@@ -268,7 +316,6 @@ def _csv_rows(raw: bytes, name: str, notes: list[str]) -> list[list[str]]:
         notes.append(
             f"{name}: columns separated by {'tab' if delimiter == chr(9) else repr(delimiter)}"
         )
-    rows = []
     # a value repeated down a column (a code, an event name, a date) is kept once, not per cell
     seen: dict[str, str] = {}
     try:
@@ -286,23 +333,17 @@ def _csv_rows(raw: bytes, name: str, notes: list[str]) -> list[list[str]]:
                     f"{importer.MAX_CELL_CHARS:,} characters; is a quotation mark "
                     "left open?"
                 )
-            rows.append([seen.setdefault(cell, cell) for cell in row])
+            yield [seen.setdefault(cell, cell) for cell in row]
     except csv.Error as exc:
         raise ImportFailed(
             f"{name}: not a readable CSV file ({exc}); is a quotation mark left open?"
         ) from None
-    return rows
 
 
-def _excel(raw: bytes, name: str, notes: list[str]) -> list[Sheet]:
-    import openpyxl
-
+def _excel(raw: bytes, name: str, notes: list[str], head: int | None = None) -> list[Sheet]:
     if zipfile.is_zipfile(io.BytesIO(raw)):  # an .xlsx is a zip: bound what it expands to
         importer._expand(raw, name, DEFAULT_MAX_MB, keep=False)
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 -- openpyxl raises many kinds for a damaged file
-        raise ImportFailed(f"{name}: not a readable Excel file ({type(exc).__name__})") from None
+    book = _open_excel(raw, name)
     sheets = []
     for ws in book.worksheets:
         if ws.max_column and ws.max_column > importer.MAX_COLUMNS:
@@ -310,36 +351,85 @@ def _excel(raw: bytes, name: str, notes: list[str]) -> list[Sheet]:
                 f"{name}{SEP}{ws.title}: {ws.max_column:,} columns; at most "
                 f"{importer.MAX_COLUMNS:,} are read"
             )
-        rows = [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
+        rows = [list(r) for r in ws.iter_rows(min_row=1, max_row=head, values_only=True)]
         if any(not blank(v) for r in rows for v in r):
-            sheets.append(_sheet(rows, name, ws.title, notes))
+            sheets.append(_sheet(rows, name, ws.title, notes, _excel_again(raw, name, ws.title)))
+        del rows
     book.close()
     return sheets
 
 
-def _sheet(rows: list[list], file: str, sheet: str | None, notes: list[str]) -> Sheet:
+def _excel_again(raw: bytes, name: str, title: str) -> Callable[[], list[list]]:
+    def rows() -> list[list]:
+        book = _open_excel(raw, name)
+        try:
+            return [list(r) for r in book[title].iter_rows(min_row=1, values_only=True)]
+        finally:
+            book.close()
+
+    return rows
+
+
+def _open_excel(raw: bytes, name: str) -> object:
+    """The workbook in openpyxl's read-only mode; ImportFailed when it is damaged."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 -- openpyxl raises many kinds for a damaged file
+        raise ImportFailed(f"{name}: not a readable Excel file ({type(exc).__name__})") from None
+    return book
+
+
+def _sheet(
+    rows: Iterable[list],
+    file: str,
+    sheet: str | None,
+    notes: list[str],
+    reread: Callable[[], list[list]],
+) -> Sheet:
     """A spreadsheet table whose header is the first row that looks like one (titles skipped)."""
     title = f"{file}{SEP}{sheet}" if sheet else file
-    filled = [sum(not blank(v) for v in r) for r in rows[:HEADER_SCAN]]
+    rows = iter(rows)
+    head = list(itertools.islice(rows, HEADER_SCAN))
+    filled = [sum(not blank(v) for v in r) for r in head]
     if not any(filled):
         raise ImportFailed(f"{title}: the sheet is empty")
     widest = max(filled)
     # a title or a note above the header fills one or two cells; the header fills most of the width
     index = next(i for i, n in enumerate(filled) if n >= max(1, math.ceil(widest * 0.6)))
-    frame, labels, found = _frame(rows, index, 1, title)
+    frame, labels, found = _frame(itertools.chain(head, rows), index, 1, title)
     notes += found
     if index > 0:
         notes.append(f"{title}: header read on row {index + 1} (the rows above it are a title)")
-    return Sheet(file, sheet, "table", frame, labels, index + 1, cells=rows, first_row=1)
+    return Sheet(file, sheet, "table", frame, labels, index + 1, reread=reread, first_row=1)
 
 
 def _frame(
-    rows: list[list], index: int, first_row: int, title: str
+    rows: Iterable[list], index: int, first_row: int, title: str
 ) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """The rows below the header as a frame; empty rows dropped; row labels as spreadsheet rows."""
+    """The rows below the header as a frame; empty rows dropped; row labels as spreadsheet rows.
+
+    The cells go into one list per column as the rows come (no row is kept), then into the
+    frame's one array column by column, each list freed once copied."""
     notes = []
-    header = rows[index]
-    width = max(len(r) for r in rows[index:])
+    rows = iter(rows)
+    header = next(itertools.islice(rows, index, None))
+    width = len(header)
+    data: list[list] = []  # the cells of each column position
+    labels = []
+    for offset, row in enumerate(rows, start=index + 1):
+        width = max(width, len(row))
+        if all(blank(v) for v in row):
+            continue
+        if len(row) > len(data):
+            data += [[None] * len(labels) for _ in range(len(row) - len(data))]
+        for cells, value in zip(data, row):
+            cells.append(value)
+        for cells in data[len(row) :]:
+            cells.append(None)
+        labels.append(f"row {first_row + offset}")
+    data += [[None] * len(labels) for _ in range(width - len(data))]
     columns, seen = [], {}
     for i in range(width):
         text = code_text(header[i]) if i < len(header) and not blank(header[i]) else ""
@@ -353,18 +443,14 @@ def _frame(
             )
             text = f"{text} ({seen[key]})"
         columns.append(text)
-    body, labels = [], []
-    for offset, row in enumerate(rows[index + 1 :], start=index + 1):
-        if all(blank(v) for v in row):
-            continue
-        # a full row is shared with the sheet's cells, not copied
-        body.append(row if len(row) == width else list(row) + [None] * (width - len(row)))
-        labels.append(f"row {first_row + offset}")
-    frame = (
-        pd.DataFrame(body, columns=columns, dtype=object)
-        if body
-        else pd.DataFrame(columns=columns, dtype=object)
-    )
+    if labels:
+        cells = np.empty((len(labels), width), dtype=object)
+        for i in range(width):
+            cells[:, i] = np.array(data[i], dtype=object)
+            data[i] = []
+        frame = pd.DataFrame(cells, columns=columns, copy=False)
+    else:
+        frame = pd.DataFrame(columns=columns, dtype=object)
     unnamed = [c for c in columns if c.startswith("column ") and frame[c].map(blank).all()]
     if unnamed:
         frame = frame.drop(columns=unnamed)
@@ -381,7 +467,7 @@ def _letters(i: int) -> str:
     return text
 
 
-def _stats_file(raw: bytes, name: str) -> Sheet:
+def _stats_file(raw: bytes, name: str, header_only: bool = False) -> Sheet:
     """An SPSS .sav or Stata .dta file with its variable labels and value labels (pyreadstat)."""
     import pyreadstat
 
@@ -391,7 +477,7 @@ def _stats_file(raw: bytes, name: str) -> Sheet:
     try:
         with os.fdopen(handle, "wb") as f:
             f.write(raw)
-        frame, meta = reader(path)
+        frame, meta = reader(path, metadataonly=header_only)
     except Exception as exc:  # noqa: BLE001 -- pyreadstat raises its own error types for a damaged file
         raise ImportFailed(f"{name}: not a readable {suffix} file ({type(exc).__name__})") from None
     finally:

@@ -29,7 +29,15 @@ from queries.mapping import (
     set_value_map,
     stage_mapped,
 )
-from queries.readers import SEP, Sheet, Workbook, blank, code_text, read_source_files
+from queries.readers import (
+    HEADER_SCAN,
+    SEP,
+    Sheet,
+    Workbook,
+    blank,
+    code_text,
+    read_source_files,
+)
 from queries.suggest import suggest_mapping
 
 LOG = logging.getLogger(__name__)
@@ -64,9 +72,10 @@ class Flow:
 # Reading the uploads
 
 
-def read_files(files: list[tuple[str, bytes]], max_mb: float) -> Workbook:
-    """The uploaded files read for a mapped import (ImportFailed names the file)."""
-    return read_source_files(list(files), max_mb)
+def read_files(files: list[tuple[str, bytes]], max_mb: float, head: int | None = None) -> Workbook:
+    """The uploaded files read for a mapped import (ImportFailed names the file); with `head`, only
+    each sheet's first rows, enough to tell contract-shaped files by their headers."""
+    return read_source_files(list(files), max_mb, head=head)
 
 
 def _norm(text: object) -> str:
@@ -104,11 +113,16 @@ def start(files: list[tuple[str, bytes]], root: Path, max_mb: float) -> Flow:
     mappings = [(n, raw) for n, raw in files if Path(n).suffix.lower() == ".toml"]
     if len(mappings) > 1:
         raise ImportFailed(f"{', '.join(n for n, _ in mappings)}: give one mapping file at a time")
-    book = read_files([(n, raw) for n, raw in files if (n, raw) not in mappings], max_mb)
+    data = [(n, raw) for n, raw in files if (n, raw) not in mappings]
+    if not mappings:
+        # the headers tell contract-shaped files, which the direct import reads in chunks: only
+        # their first rows are read here, and only those are kept (file hashes and headers)
+        heads = read_files(data, max_mb, head=HEADER_SCAN)
+        if contract_shaped(heads):
+            return Flow([name for name, _ in files], heads, direct=True)
+        del heads
+    book = read_files(data, max_mb)
     flow = Flow([name for name, _ in files], book)
-    if not mappings and contract_shaped(book):
-        flow.direct = True
-        return flow
     flow.previous = previous_mapping(book, root)
     if mappings:
         name, raw = mappings[0]
