@@ -33,15 +33,22 @@ def _groups(ds: Dataset, filters: Filters) -> tuple[int, list[str], dict]:
     return total, order, {"all": overall} | {s: by_subtype.loc[s] for s in order}
 
 
-def base(ds: Dataset, filters: Filters) -> dict:
-    """summary.json without its costly parts (PARTS), which are None here only when no patient is
-    selected."""
+def counts(ds: Dataset, filters: Filters) -> dict:
+    """summary.json's "filters" and "patients" keys: the selection and its size per subtype (what
+    every page's header shows), from group_summary alone."""
     total, order, rows = _groups(ds, filters)
-    result: dict = {
+    return {
         "filters": filters.echo(),
         "patients": {"total": total,
                      "by_subtype": {s: int(rows[s]["patients"]) for s in order}},
     }
+
+
+def base(ds: Dataset, filters: Filters) -> dict:
+    """summary.json without its costly parts (PARTS), which are None here only when no patient is
+    selected."""
+    total, _, rows = _groups(ds, filters)
+    result = counts(ds, filters)
     if total == 0:
         return result | dict.fromkeys(KEYS)
     overall = rows["all"]

@@ -22,6 +22,7 @@ REMOTE_REFRESH_S = 600
 CALLS = {
     "run": lambda ds, filters, name, **params: ds.run(name, filters, **params),
     "summary": summaries.summary,
+    "summary_counts": summaries.counts,
     "summary_base": summaries.base,
     "summary_part": summaries.part,
 } | figures.CALLS | disability.CALLS | models.CALLS | bcells.CALLS
@@ -87,23 +88,31 @@ def run(name: str, filters: Filters | None = None, **params: object) -> pd.DataF
 
 
 class Summary(Mapping):
-    """The summary.json of the active dataset for the filters, read like a dict: the cheap keys at
-    once, each costly one (analysis.summary.PARTS: Kaplan–Meier, tests, models) computed and cached
-    when a page first reads it, so that a page pays only for what it shows."""
+    """The summary.json of the active dataset for the filters, read like a dict: the selection's
+    counts at once (every page's header), the other cheap keys on the first read of one of them, each
+    costly one (analysis.summary.PARTS: Kaplan–Meier, tests, models) computed and cached when a page
+    first reads it, so that a page pays only for what it shows."""
 
     def __init__(self, filters: Filters):
         self._filters = filters
-        self._base = call("summary_base", filters)
+        self._counts = call("summary_counts", filters)
+        self._base: dict | None = None
 
     def __getitem__(self, key: str) -> object:
-        if key in self._base:
-            return self._base[key]
+        if key in self._counts:
+            return self._counts[key]
+        if key in summaries.KEYS and not self._counts["patients"]["total"]:
+            return None  # no patient selected: every figure is undefined (analysis.summary.base)
         if key in summaries.PARTS:
             return call("summary_part", self._filters, key=key)
+        if key in summaries.KEYS:
+            if self._base is None:
+                self._base = call("summary_base", self._filters)
+            return self._base[key]
         raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:
-        return iter([*self._base, *(k for k in summaries.PARTS if k not in self._base)])
+        return iter([*self._counts, *summaries.KEYS])
 
     def __len__(self) -> int:
         return len(list(iter(self)))
