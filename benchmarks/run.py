@@ -117,8 +117,9 @@ def measure(n: int, repeats: int, page_calls: dict) -> dict:
     first_use: dict[str, list[float]] = {"first_use_s": [], "first_use_labs_s": []}
     for _ in range(repeats):
         for key, query, params in (("first_use_s", "engagement_totals", {}),
-                                   ("first_use_labs_s", "lab_values_by_interval",
-                                    {"test": "IgG", "below": 7.0})):
+                                   ("first_use_labs_s", "lab_chart_rows",
+                                    {"tests": ("IgG",), "below": (7.0,), "low": (None,),
+                                     "max_patients": 300, "by_interval": True})):
             fresh = Dataset(folder)
             start = time.perf_counter()
             fresh.run(query, Filters(), **params)
