@@ -49,7 +49,7 @@ from queries.validate import Problem, validate
 DEFAULT_MAX_MB = 200
 # the mapped import (wide sheets, REDCap, SPSS/Stata) holds every cell as a Python object: its own,
 # lower limit keeps its peak memory under twice DEFAULT_MAX_MB (README, "Hostile input")
-DEFAULT_MAX_MAPPED_MB = 40
+DEFAULT_MAX_MAPPED_MB = 30
 MAX_COLUMNS = 5_000  # wide REDCap exports reach a few thousand fields; the contract needs ten
 MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
 MAX_LINE_CHARS = 1_000_000
@@ -210,7 +210,7 @@ def default_max_mb() -> float:
 
 def default_max_mapped_mb() -> float:
     """The mapped import's size limit in MB, all files together: RCE_MAX_MAPPED_MB when it is a
-    positive finite number, else 40."""
+    positive finite number, else 30."""
     try:
         value = float(os.environ.get("RCE_MAX_MAPPED_MB", DEFAULT_MAX_MAPPED_MB))
     except ValueError:
@@ -218,11 +218,12 @@ def default_max_mapped_mb() -> float:
     return value if math.isfinite(value) and value > 0 else DEFAULT_MAX_MAPPED_MB
 
 
-def check_mapped_size(name: str, size: int, max_mb: float) -> None:
-    """Refuse files for the mapped import over its own limit (before they are parsed)."""
+def check_mapped_size(name: str, size: int, max_mb: float, counted: str = "") -> None:
+    """Refuse files for the mapped import over its own limit (before they are parsed); `counted`
+    says how the size was counted when it is not the bytes of the file."""
     if size > max_mb * 1024 * 1024:
         raise ImportFailed(
-            f"{name}: {_mb(size)} MB is over the {max_mb:g} MB limit for a study's own files read "
+            f"{name}: {_mb(size)} MB{counted} is over the {max_mb:g} MB limit for a study's own files read "
             "through a mapping (REDCap, wide sheets, SPSS, Stata); split the export (by records "
             "or by form) or ask the administrator to raise the limit (RCE_MAX_MAPPED_MB)"
         )

@@ -29,7 +29,10 @@ from queries.importer import DEFAULT_MAX_MB, ImportFailed
 SEP = " › "
 REDCAP_COLUMNS = ("redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance")
 DICTIONARY_FIRST = ("variable / field name", "field name", "variable")
-READABLE = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".sav", ".zsav", ".dta")
+TEXT = (".csv", ".txt", ".tsv")
+STATS = (".sav", ".zsav", ".dta")
+READABLE = (*TEXT, ".xlsx", ".xlsm", *STATS)
+MAPPED_COUNT = " (an .xlsx counted as expanded, an SPSS or Stata file twice)"
 HEADER_SCAN = 30  # a title block above the header is at most this many rows
 
 
@@ -211,7 +214,8 @@ def read_source_files(
     """Read uploaded (name, bytes) pairs or paths (files, folders, zips) into one Workbook.
 
     The files read (after unzipping) may hold at most `mapped_mb` MB together (default
-    RCE_MAX_MAPPED_MB or 40): every cell becomes a Python object, about ten times the file.
+    RCE_MAX_MAPPED_MB or 30; see _mapped_size): every cell becomes a Python object, about twelve
+    times the file.
     With `head`, only the first `head` rows of each sheet are read (SPSS/Stata: no rows), to see
     the files' headers; the mapped limit does not apply then."""
     mapped_mb = importer.default_max_mapped_mb() if mapped_mb is None else mapped_mb
@@ -244,12 +248,13 @@ def read_source_files(
             unpacked += _unzip(name, raw, max_mb)
         else:
             unpacked.append((name, raw))
-    readable = [(n, len(raw)) for n, raw in unpacked if Path(n).suffix.lower() in READABLE]
+    readable = [(n, _mapped_size(n, raw)) for n, raw in unpacked if _suffix(n) in READABLE]
     if readable and head is None:
         importer.check_mapped_size(
             readable[0][0] if len(readable) == 1 else "the files together",
             sum(size for _, size in readable),
             mapped_mb,
+            "" if all(_suffix(n) in TEXT for n, _ in readable) else MAPPED_COUNT,
         )
     dictionaries: list[tuple[str, list[Field]]] = []
     for name, raw in unpacked:
@@ -282,10 +287,30 @@ def read_source_files(
     return book
 
 
+def _suffix(name: str) -> str:
+    return Path(name).suffix.lower()
+
+
+def _mapped_size(name: str, raw: bytes) -> int:
+    """What a file counts against the mapped import's limit, in proportion to the memory it takes
+    once read (README, "Hostile input"): an .xlsx its expanded size, an SPSS or Stata file twice
+    its size (a number of 8 bytes becomes a Python object), a text file its size."""
+    suffix = _suffix(name)
+    if suffix in STATS:
+        return 2 * len(raw)
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as z:
+                return sum(i.file_size for i in z.infolist())
+        except (zipfile.BadZipFile, ValueError, OSError):
+            return len(raw)  # reading it names it a damaged Excel file
+    return len(raw)
+
+
 def _read_file(path: Path, max_mb: float, mapped_mb: float) -> bytes:
     size = path.stat().st_size
     _check_size(path.name, size, max_mb)
-    if path.suffix.lower() in READABLE:  # refused before its bytes are read
+    if _suffix(path.name) in TEXT:  # refused before its bytes are read
         importer.check_mapped_size(path.name, size, mapped_mb)
     return path.read_bytes()
 
@@ -482,8 +507,7 @@ def _stats_file(raw: bytes, name: str, header_only: bool = False) -> Sheet:
         raise ImportFailed(f"{name}: not a readable {suffix} file ({type(exc).__name__})") from None
     finally:
         os.unlink(path)
-    frame = frame.astype(object).where(frame.notna(), None).reset_index(drop=True)
-    frame = frame.map(lambda v: v.item() if hasattr(v, "item") and not isinstance(v, str) else v)
+    frame = _as_cells(frame.reset_index(drop=True))
     value_labels = {
         column: {code_text(code): str(label) for code, label in labels.items()}
         for column, labels in meta.variable_value_labels.items()
@@ -492,6 +516,23 @@ def _stats_file(raw: bytes, name: str, header_only: bool = False) -> Sheet:
     kind = "stata" if suffix == ".dta" else "spss"
     rows = [f"row {i + 1}" for i in range(len(frame))]
     return Sheet(name, None, kind, frame, rows, labels=labels, value_labels=value_labels)
+
+
+def _as_cells(read: pd.DataFrame) -> pd.DataFrame:
+    """pyreadstat's typed columns as plain Python cells (None for missing), one column at a time
+    into one array: a whole-frame conversion held three copies of every cell at once."""
+    if any(kind == "M" for kind in read.dtypes.map(lambda d: d.kind)):  # not what pyreadstat gives
+        whole = read.astype(object).where(read.notna(), None)
+        return whole.map(lambda v: v.item() if hasattr(v, "item") and not isinstance(v, str) else v)
+    cells = np.empty(read.shape, dtype=object)
+    columns = read.columns
+    for i, column in enumerate(list(columns)):
+        part = read[[column]]
+        read = read.drop(columns=[column])
+        part = part.astype(object).where(part.notna(), None)
+        part = part.map(lambda v: v.item() if hasattr(v, "item") and not isinstance(v, str) else v)
+        cells[:, i] = part[column].to_numpy()
+    return pd.DataFrame(cells, columns=columns, copy=False)
 
 
 def _is_dictionary(header: list[str]) -> bool:

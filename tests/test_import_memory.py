@@ -3,17 +3,22 @@ the chunk size, not the file size, and where the chunks fall changes nothing tha
 reported. Files are built here; the demo dataset is the reference for what a valid import holds."""
 
 import dataclasses
+import io
 import json
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from examples.make_examples import BUILDERS, demo_tables, redcap_export
 from queries import importer
+from queries.importer import ImportFailed
+from queries.readers import read_source_files
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "demo"
@@ -153,3 +158,108 @@ def test_chunk_boundaries_change_no_problem_note_or_row_number(tmp_path, monkeyp
     assert f"{folder / 'infusions.csv'}: 2 blank row(s) skipped" in whole[2]
     course = next(p for p in whole[1] if p["rule"] == "required, ≥ 1")
     assert [e["row"] for e in course["examples"]] == [201]  # line 101 is reported by the cast only
+
+
+# The mapped import (a study's own files: REDCap, wide sheets, SPSS/Stata) holds every cell as a
+# Python object: a REDCap export built from the demo, its records repeated under new ids.
+
+def redcap_files(folder: Path, copies: int, bad_dose: bool = False) -> list[Path]:
+    """The demo's REDCap export (examples/make_examples.py) with its records repeated `copies`
+    times (record RTX-001 becomes R0-001, R1-001, …); with bad_dose the last dose given is 'lots'."""
+    files, mapping = redcap_export(demo_tables(DEMO))
+    lines = [line + "\n" for line in files["STUDY_DATA.csv"].decode("utf-8-sig").splitlines()]
+    header, body = lines[0], lines[1:]
+    rows = [line.replace("RTX-", f"R{k}-", 1) for k in range(copies) for line in body]
+    if bad_dose:
+        dose = header.split(",").index("dose_mg")
+        last = max(i for i, line in enumerate(rows) if line.split(",")[dose])
+        cells = rows[last].split(",")
+        cells[dose] = "lots"
+        rows[last] = ",".join(cells)
+    folder.mkdir(parents=True)
+    (folder / "STUDY_DATA.csv").write_text(header + "".join(rows), encoding="utf-8")
+    (folder / "STUDY_DataDictionary.csv").write_bytes(files["STUDY_DataDictionary.csv"])
+    (folder / "mapping.toml").write_text(mapping)
+    return [folder / "STUDY_DATA.csv", folder / "STUDY_DataDictionary.csv"]
+
+
+MAPPED_PROBE = textwrap.dedent("""
+    import dataclasses, json, sys
+    from pathlib import Path
+    from queries.mapping import import_mapped
+
+    def high_water_mark():
+        with open("/proc/self/status") as status:
+            return next(int(l.split()[1]) * 1024 for l in status if l.startswith("VmHWM"))
+
+    small, large, root = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+    files = ["STUDY_DATA.csv", "STUDY_DataDictionary.csv"]
+    # the same import of the demo's export first: libraries, DuckDB and the code paths are loaded
+    import_mapped([small / f for f in files], small / "mapping.toml", root, "probe")
+    before = high_water_mark()
+    result = import_mapped([large / f for f in files], large / "mapping.toml", root, "probe")
+    print(json.dumps({"growth": high_water_mark() - before, "version": result.version,
+                      "problems": [dataclasses.asdict(p) for p in result.problems]}))
+""")
+
+
+def test_a_large_redcap_export_with_one_bad_cell_is_one_message_and_memory_stays_bounded(tmp_path):
+    redcap_files(tmp_path / "small", 1)
+    large = redcap_files(tmp_path / "large", 25, bad_dose=True)
+    size = large[0].stat().st_size
+    assert 14_000_000 < size < 16_000_000  # half the mapped import's limit of 30 MB
+
+    out = subprocess.run([sys.executable, "-c", MAPPED_PROBE, str(tmp_path / "small"),
+                          str(tmp_path / "large"), str(tmp_path / "sets")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=180, check=True).stdout
+    found = json.loads(out)
+
+    # one error, named by the record (of the 25th copy) as REDCap shows it
+    assert found["version"] is None
+    errors = [p for p in found["problems"] if p["severity"] == "error"]
+    assert [(p["table"], p["column"], p["rule"], p["count"]) for p in errors] == [
+        ("infusions", "dose_mg", "is not a number", 1)]
+    example = errors[0]["examples"][0]
+    assert example["value"] == "lots"
+    assert example["source"].startswith("STUDY_DATA.csv › record R24-")
+    # measured 10 to 11 times the file's size (a 20 MB export: 226 MB above the interpreter;
+    # before, 19 times, 400 MB); at the 30 MB limit that is under 400 MB, twice the upload limit
+    assert found["growth"] < 13 * size, f"grew {found['growth'] / 2**20:.0f} MB"
+    assert [p.name for p in (tmp_path / "sets").iterdir() if p.name.startswith(".staging")] == []
+
+
+def test_files_over_the_mapped_limit_are_refused_with_one_message_before_they_are_read(tmp_path):
+    paths = redcap_files(tmp_path / "export", 2)
+    data, dictionary = (p.stat().st_size for p in paths)
+    assert 1_000_000 < data < 2_000_000
+    limit = (data + 1) / 2**20  # the export alone fits; with its dictionary it does not
+
+    with pytest.raises(ImportFailed) as refused:
+        read_source_files(paths, mapped_mb=limit)
+    assert str(refused.value) == (
+        f"the files together: {(data + dictionary) / 2**20:.1f} MB is over the {limit:g} MB limit "
+        "for a study's own files read through a mapping (REDCap, wide sheets, SPSS, Stata); split "
+        "the export (by records or by form) or ask the administrator to raise the limit "
+        "(RCE_MAX_MAPPED_MB)")
+    # a file alone over the limit is refused from its size on disk, before its bytes are read
+    with pytest.raises(ImportFailed, match=r"^STUDY_DATA.csv: 1\.\d MB is over the 1 MB limit"):
+        read_source_files(paths[:1], mapped_mb=1)
+    # the headers alone (the Data page's first look) are not held to it
+    assert read_source_files(paths, mapped_mb=1, head=30).redcap
+
+
+def test_an_spss_file_counts_twice_and_an_xlsx_as_expanded_against_the_mapped_limit():
+    # numbers are 8 bytes in a .sav and a Python object once read; an .xlsx is compressed XML
+    files, _ = BUILDERS["spss"](demo_tables(DEMO))
+    workbook, _ = BUILDERS["wide_workbook"](demo_tables(DEMO))
+    raw = workbook["cohort.xlsx"]
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        expanded = sum(i.file_size for i in z.infolist())
+    assert expanded > 5 * len(raw)
+    size = sum(2 * len(b) for b in files.values()) + expanded
+    limit = size / 2**20 - 0.01
+    with pytest.raises(ImportFailed, match=rf"^the files together: {size / 2**20:.1f} MB \(an "
+                       r"\.xlsx counted as expanded, an SPSS or Stata file twice\) is over"):
+        read_source_files([*files.items(), ("cohort.xlsx", raw)], mapped_mb=limit)
+    book = read_source_files([*files.items(), ("cohort.xlsx", raw)], mapped_mb=limit + 0.02)
+    assert {s.file for s in book.sheets} == {*files, "cohort.xlsx"}

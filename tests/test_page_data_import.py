@@ -174,6 +174,29 @@ def test_contract_shaped_files_keep_the_direct_import(workbook):
     assert not flows.contract_shaped(wide)
 
 
+def test_contract_shaped_uploads_are_told_from_their_first_rows_and_only_those_are_kept(
+    workbook, root
+):
+    # the whole demo as one CSV per table: infusions has 872 rows (data/demo/infusions.parquet)
+    files = [(f"{t}.csv", pd.read_parquet(f"data/demo/{t}.parquet").to_csv(index=False).encode())
+             for t in ("patients", "infusions", "relapses", "edss", "adverse_events")]
+    assert len(pd.read_parquet("data/demo/infusions.parquet")) > 800
+
+    flow = flows.start(files, root, 200)
+
+    # the direct import reads the files itself, in chunks: the flow keeps their headers, at most
+    # the 30 rows a header is looked for in, and the hashes saved with the version
+    assert flow.direct
+    assert max(len(s.frame) for s in flow.book.sheets) <= 30
+    assert flow.book.files == {n: hashlib.sha256(raw).hexdigest() for n, raw in files}
+    assert flows.sheet_columns(flow.book) == flows.sheet_columns(
+        flows.read_files(files, 200))
+    # a study's own workbook is read whole: its mapping is applied to every row
+    mapped = flows.start([("cohort.xlsx", workbook)], root, 200)
+    assert not mapped.direct
+    assert len(next(s for s in mapped.book.sheets if s.name == "Infusions").frame) > 30
+
+
 def test_a_bad_mapping_gives_line_numbered_problems_and_stages_nothing(workbook, root):
     flow = flows.start([("cohort.xlsx", workbook)], root, 200)
     flows.use_text(flow, flow.text.replace('sex = "Gender (F/M)"', 'sex = "Gender"'), "edited")
