@@ -8,7 +8,7 @@ import streamlit as st
 from queries import importer
 from queries.contract import TABLES
 from queries.dictionary import dictionary_markdown, template_xlsx
-from queries.importer import ImportFailed
+from queries.importer import ImportFailed, default_max_mapped_mb
 from queries.mapping import MappingError
 from queries.validate import problems_frame, validate
 from ui import data
@@ -325,7 +325,8 @@ st.markdown(
     "files already shaped like the template (one per table, or one workbook with a sheet per table). "
     "The app suggests how your columns map to the contract, you check it, see a preview with every "
     "problem, and import it as a new version. A mapping file (.toml) saved from an earlier import may "
-    f"be uploaded with the files. Up to {max_upload_mb():g} MB per file."
+    f"be uploaded with the files. Up to {max_upload_mb():g} MB per file; a study's own files read "
+    f"through a mapping up to {default_max_mapped_mb():g} MB together."
 )
 uploads = st.file_uploader("Study files", type=FILE_TYPES, accept_multiple_files=True,
                            key="import_files", max_upload_size=int(max_upload_mb()))

@@ -6,6 +6,7 @@ upload files). Sources are built from the demo cohort by examples/make_examples.
 
 import hashlib
 import io
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -195,6 +196,24 @@ def test_contract_shaped_uploads_are_told_from_their_first_rows_and_only_those_a
     mapped = flows.start([("cohort.xlsx", workbook)], root, 200)
     assert not mapped.direct
     assert len(next(s for s in mapped.book.sheets if s.name == "Infusions").frame) > 30
+
+
+def test_a_study_export_over_the_mapped_limit_is_one_message_and_stages_nothing(
+    workbook, root, monkeypatch
+):
+    with zipfile.ZipFile(io.BytesIO(workbook)) as z:  # an .xlsx counts as expanded
+        expanded = sum(i.file_size for i in z.infolist())
+    monkeypatch.setenv("RCE_MAX_MAPPED_MB", "0.25")
+    assert expanded > 0.25 * 2**20
+
+    with pytest.raises(importer.ImportFailed) as refused:
+        flows.start([("cohort.xlsx", workbook)], root, 200)
+    assert str(refused.value) == (
+        f"cohort.xlsx: {expanded / 2**20:.1f} MB (an .xlsx counted as expanded, an SPSS or Stata "
+        "file twice) is over the 0.25 MB limit for a study's own files read through a mapping "
+        "(REDCap, wide sheets, SPSS, Stata); split the export (by records or by form) or ask the "
+        "administrator to raise the limit (RCE_MAX_MAPPED_MB)")
+    assert staging(root) == []
 
 
 def test_a_bad_mapping_gives_line_numbered_problems_and_stages_nothing(workbook, root):
