@@ -130,3 +130,18 @@ def test_two_files_of_the_same_name_are_refused_and_other_kinds_are_noted():
     assert book.notes == [
         ("notes.docx: not CSV, Excel (.xlsx), SPSS (.sav), Stata (.dta) or zip; ignored")
     ]
+
+
+def test_moving_a_csv_header_reads_the_file_again_with_the_same_row_numbers():
+    # the rows as read are not kept beside the frame: with_header reads the file's bytes again
+    raw = b"Study export,,\nID,Dose,Date\nA,500,01/02/2020\n,,\nB,250,03/04/2020\n"
+    book = read_source_files([("doses.csv", raw)])
+    [sheet] = book.sheets
+    assert (sheet.header_row, sheet.rows) == (2, ["row 3", "row 5"])  # row 4 is blank
+
+    moved = sheet.with_header(3)
+
+    assert list(moved.frame.columns) == ["A", "500", "01/02/2020"]
+    assert moved.frame.values.tolist() == [["B", "250", "03/04/2020"]]
+    assert (moved.header_row, moved.rows) == (3, ["row 5"])
+    assert sheet.frame.values.tolist() == [["A", "500", "01/02/2020"], ["B", "250", "03/04/2020"]]
