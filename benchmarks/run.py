@@ -290,43 +290,50 @@ TARGETS = {  # issue 11, at 100,000 patients
 # above, on 2026-11-26 (2 cores shared with other work). Rewrite it when a profile changes.
 PROFILE_NOTES = """### Where the time goes, and what would close the gaps (profiled at N = 100,000)
 
-Profiles with DuckDB's own profiler and cProfile, filter change as above (28,733 patients selected).
-Already done: the per-patient facts (patients; lab values in their windows; CD19 samples placed by
-course; engagement per patient × month and per patient × channel, keyed by an integer) are built once,
-in a compressed in-memory database, so a filter change selects rows of them instead of rereading the
-event tables; the sidebar reads one bounds row instead of every patient; results that one page reads
-in several figures are computed once (`Dataset.run` keeps them, Kaplan–Meier and Cox fits are shared).
+Profiles with DuckDB's own profiler and cProfile, filter change as above (28,733 patients selected);
+per-call figures are medians on the same machine, so read them as shares of the page, not to the
+millisecond.
 
-- **Every page's data ≤ 100 ms.** What is left is many calls per page, each 10–60 ms, plus the
-  v2 endpoints' statistics in Python:
-  - *relapse_free_survival*: `ph_check` ≈ 1.1 s — lifelines' `proportional_hazard_test` builds the
-    scaled Schoenfeld residuals row by row with `np.append` (≈ 0.9 s for 28,733 patients); the Cox
-    fit (≈ 0.2–0.3 s) is now shared with `summary_part models`, which adds the negative binomial
-    (statsmodels). Closing it: Schoenfeld residuals computed vectorised (a few numpy lines instead of
-    lifelines' loop), or the PH check shown on request rather than on every filter change.
-  - *edss*: the CDW rows (`cdw_events`, ≈ 60 ms per definition, computed once per definition per
-    page), lifelines Kaplan–Meier fits and log-rank tests (≈ 10–50 ms each, mostly pandas work inside
-    lifelines) and the EDSS queries (≈ 15–50 ms each: the assessments joined with the selection).
-    Closing it: Kaplan–Meier estimates and the log-rank statistic from SQL counts per event time
-    (a few hundred rows) instead of lifelines over every patient; the EDSS page's queries merged.
-  - *safety*: the lab values (by interval ≈ 30 ms, sample ≈ 40 ms, low values ≈ 15 ms per test) and
-    the CD19 rows (≈ 50 ms: quantiles and three distinct counts over ≈ 190,000 samples). Closing it:
-    one query per lab test for its three results; CD19 samples pre-aggregated per patient × month.
-  - *overview, subtypes, virtual_care*: Table 1 (≈ 50 ms: 28,733 rows to pandas and the scipy
-    tests), the swimmer (≈ 100 ms: the sample, four event tables for 300 patients, pandas merges),
-    the summary's counts (≈ 40 ms), the engagement queries (≈ 30–50 ms each). Closing it: Table 1's
-    summaries in SQL (only the tests' inputs in Python), the swimmer's events kept per patient, and
-    fewer, merged queries per page (each DuckDB call costs ≥ 5 ms on this shared 2-core machine).
+How the data layer gets there: per-patient facts are built once (at open: patients with every
+per-patient count, EDSS and relapse values; on first use: lab values, CD19 samples, engagement,
+adverse events, MRI scans and the swimmer's events), keyed by integers (a per-patient `sample_rank`,
+the charts' fixed sample order, and `pid`) and stored in the sample order, in a compressed in-memory
+database; a filter change selects rows of them. Every page's header reads only the selection's counts
+(`summary_counts`); the other summary keys are computed when a page reads one. Statistics are fitted
+on counted rows where that gives the same fit (Kaplan–Meier and log-rank with lifelines' weights) and
+with vectorised steps checked against the libraries (lifelines' Schoenfeld residuals and Efron Newton
+step, statsmodels' negative-binomial terms, Clopper–Pearson as scipy's beta quantiles, Table 1's ANOVA
+from group summaries with statsmodels). Every figure is unchanged (the page, reference and paper tests).
+
+- **Every page's data ≤ 100 ms.** Each DuckDB call costs 5–7 ms before it reads a row (planning and
+  binding the selection macro; DuckDB's Python API has no reusable prepared statements with
+  parameters), and the selection scan about 3 ms.
+  - *overview, subtypes, virtual care* (about 90–100 ms): the selection's counts (`group_summary`,
+    ≈ 18 ms: 25 aggregates per group), Table 1 (≈ 38 ms: the rows, then scipy's Kruskal–Wallis on
+    four variables), the swimmer (≈ 29 ms), the engagement queries (≈ 17–26 ms each). Closing the
+    rest: one query for the engagement totals and bins (they read the same per-patient rows).
+  - *safety* (≈ 125–160 ms): the lab charts (≈ 45–65 ms: one pass over ≈ 190,000 IgG and platelet
+    values with medians per interval), the B-cell rows (≈ 25–30 ms: quartiles over ≈ 190,000 CD19
+    values), adverse events and MRI (≈ 11 ms each). Closing it: the B-cell rows and the IgG chart from
+    one pass (they read the same values); adverse events and MRI in one call.
+  - *relapse_free_survival* (≈ 360–400 ms): the adjusted models (≈ 210–250 ms: statsmodels'
+    negative binomial ≈ 110–140 ms, the BFGS optimiser evaluating 28,733 rows per iteration; lifelines'
+    Cox fit ≈ 55 ms; the model rows ≈ 25 ms), relapse-free survival (≈ 50 ms: lifelines' Kaplan–Meier
+    and log-rank cost 8–15 ms per call whatever the rows), the PH check ≈ 27 ms. Closing it: the
+    negative binomial by Newton's method (6 iterations to the exact maximum likelihood; the BFGS default
+    stops at a gradient of 1e-5, so estimates move by ≈ 2e-4 and p-values in the third decimal: a
+    change of shown figures for the team to decide), or the models computed after the page has drawn.
+  - *edss* (≈ 380 ms): confirmed disability worsening (≈ 200 ms: the CDW events of both definitions
+    ≈ 75 ms, six lifelines Kaplan–Meier fits and two log-rank tests ≈ 10–25 ms each), the CDW curves
+    (≈ 2 × 20 ms), the change tests (≈ 33 ms: scipy's t-test and Wilcoxon per group), the EDSS
+    queries (≈ 50 ms). Closing it: the CDW events built once per dataset on first use (≈ −40 ms),
+    the curves and the 12/24-month estimates from the same fits.
 - **Peak memory ≤ 500 MiB.** Importing the libraries (pandas, pyarrow, scipy, statsmodels,
-  lifelines, streamlit, duckdb) is ≈ 215 MiB before any data. The peak is building the engagement
-  facts (3.1 million contacts grouped to 2.5 million patient × month × channel × kind rows), even
-  under DuckDB's `memory_limit` of 256 MB (`queries/dataset.py`; without it the peak was ≈ 150 MiB
-  higher); fitting the models on the whole cohort (no filter) comes close. Closing it: build the
-  engagement facts when a dataset is imported (a parquet file beside the tables) rather than in the
-  app, or a lower `memory_limit` (slower first virtual-care query).
+  lifelines, streamlit, duckdb) is ≈ 245 MiB before any data. DuckDB's `memory_limit` is now 128 MB
+  (`queries/dataset.py`; at 256 MB building the facts peaked ≈ 105 MiB higher: a build that needs
+  more spills to the temporary folder).
 - **The whole summary with the v2 endpoints ≤ 0.3 s** (the issue's target predates them): the keys
-  the target was set for meet it; `disability` (≈ 0.25 s: two CDW queries, six Kaplan–Meier fits,
-  two log-rank tests) and `models` (≈ 0.45 s: the Cox and negative-binomial fits) do not."""
+  the target was set for meet it; `disability` and `models` are the two costly parts above."""
 LOAD_SECTION = re.compile(r"<!-- load\.py: start -->.*?<!-- load\.py: end -->", re.DOTALL)
 
 
