@@ -95,8 +95,8 @@ class Source:
     frame: pd.DataFrame
     first_line: int  # file line number of the frame's first row
     # one label per frame row, in frame order, as the user knows the row ("cohort.xlsx › Patients ›
-    # row 37"); when set, every problem about the row names it
-    row_labels: list[str] | None = None
+    # row 37"); when set, every problem about the row names it (any sequence: read a row at a time)
+    row_labels: Sequence[str] | None = None
     # contract column → the source column its values came from ({"edss": "EDSS 12m"})
     column_labels: dict[str, str] = field(default_factory=dict)
     # the rows, read while staging in frames of CHUNK_ROWS, when `frame` holds only the header (a
@@ -119,8 +119,23 @@ class Segment:
     start: int
     name: str
     count: int
-    row_labels: list[str] | None
+    row_labels: Sequence[str] | None
     column_labels: dict[str, str]
+
+
+class _Picked(Sequence):
+    """The labels of the rows kept from a source: their positions among its labels (8 bytes a
+    row), not a second list of the labels."""
+
+    def __init__(self, labels: Sequence[str]):
+        self.labels = labels
+        self.positions = array("q")
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, i: int) -> str:
+        return self.labels[self.positions[i]]
 
 
 class _Lines(Sequence):
@@ -796,8 +811,9 @@ class _Cast:
         labels = source.row_labels
         if labels is not None and len(labels) != len(source.frame):
             raise ValueError(f"{source.name}: {len(labels)} row labels for {len(source.frame)} rows")
-        self.labels = dict(zip(source.frame.index, labels)) if labels is not None else None
-        self.kept_labels: list[str] | None = [] if labels is not None else None
+        self.labels = labels
+        self.index = source.frame.index  # a row's label is at its position in the frame
+        self.kept_labels = _Picked(labels) if labels is not None else None
         self.kept = 0  # rows cast so far (blank rows left out)
         self.blank = 0
         self.dayfirst = False
@@ -845,8 +861,8 @@ class _Cast:
                         examples.append(self._example(column.name, lines[position], ids[position],
                                                       value, exc))
             arrays[column.name] = pa.array(values, type=ARROW[column.type])
-        if self.labels is not None and self.kept_labels is not None:
-            self.kept_labels += [self.labels[i] for i in frame.index]
+        if self.kept_labels is not None:
+            self.kept_labels.positions.extend(self.index.get_indexer(frame.index).tolist())
         self.kept += len(frame)
         return (pa.table(arrays) if arrays else pa.table({})), lines
 
@@ -854,7 +870,7 @@ class _Cast:
         example = {"row": line, "patient_id": None if _blank(pid) else str(pid), "date": None,
                    "value": _clip(value), "why": str(exc)}
         if self.labels is not None:
-            example["source"] = (f"{self.labels[line]} › "
+            example["source"] = (f"{self.labels[self.index.get_loc(line)]} › "
                                  f"{self.source.column_labels.get(column, column)}")
         return example
 

@@ -24,6 +24,7 @@ import re
 import shutil
 import tempfile
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1387,9 +1388,23 @@ def _source_of(piece: _Piece) -> Source:
         piece.name,
         piece.table,
         frame,
-        [f"{piece.sheet.title}{SEP}{r['_label']}" for r in piece.rows],
+        _Labels(f"{piece.sheet.title}{SEP}", [r["_label"] for r in piece.rows]),
         dict(piece.columns),
     )
+
+
+class _Labels(Sequence):
+    """`cohort.xlsx › Patients › row 37` for each row, made when a problem names the row: the
+    sheet's row labels are shared, not copied with the sheet's title into a new text per row."""
+
+    def __init__(self, prefix: str, labels: list[str]):
+        self.prefix, self.labels = prefix, labels
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> str:
+        return self.prefix + self.labels[i]
 
 
 def _empty_source(table: str) -> Source:
@@ -1400,7 +1415,7 @@ def _empty_source(table: str) -> Source:
 
 
 def _make_source(
-    name: str, table: str, frame: pd.DataFrame, labels: list[str], columns: dict[str, str]
+    name: str, table: str, frame: pd.DataFrame, labels: Sequence[str], columns: dict[str, str]
 ) -> Source:
     return Source(name, table, frame, 1, row_labels=labels, column_labels=columns)
 

@@ -6,6 +6,7 @@ directly (tests/test_page_data_import.py); the page only draws the steps and kee
 session.
 """
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -582,7 +583,8 @@ def run_preview(flow: Flow, root: Path) -> None:
                        "check the mapping's sources and columns, or send the mapping and a sample "
                        "of the file (without patient data) to the dashboard's maintainers")]
         return
-    flow.staged, flow.applied = staged, applied
+    # the staged parquet holds the tables now: the session keeps the provenance, not a second copy
+    flow.staged, flow.applied = staged, dataclasses.replace(applied, sources=[])
     flow.cache["preview"] = preview_of(staged)
 
 
