@@ -18,7 +18,7 @@ SQL_DIR = Path(__file__).parent / "sql"
 # run in this order when a dataset is opened: the contract's constants, then the per-patient tables
 # and the selection macro every query starts from
 SETUP = (
-    "contract_constants", "contract_macros", "patient_facts", "selected_patients", "edss_values",
+    "contract_constants", "contract_macros", "patient_facts", "selected_patients",
 )
 # (names, statements): the statements run, in order and each once, on the first query that names
 # one of the names, not at open: only the virtual-care page reads the engagement facts, only the
@@ -29,6 +29,7 @@ ON_FIRST_USE = (
      ("lab_facts", "cd19_facts", "lab_values_in_window")),
     (("adverse_event_facts", "mri_facts"), ("adverse_event_facts", "mri_facts")),
     (("swimmer_event_facts",), ("swimmer_event_facts",)),
+    (("edss_values", "edss_visit_values", "relapse_values"), ("edss_values",)),
 )
 # the statements that build tables from the data: their tables live in an in-memory database that
 # compresses them (a tenth of the memory at 100,000 patients), each read through a view of its name

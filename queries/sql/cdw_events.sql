@@ -5,7 +5,7 @@
 -- such i (event) or to the last assessment inside the window (censored); confirm_months: to i's
 -- earliest confirming j; relapse_associated: a relapse inside the window with onset in
 -- [date_i - 90 days, date_j] (RAW), else PIRA (null without an event).
--- Reads the values built at open (edss_values, relapse_values: months since the first dose, which
+-- Reads the values built once (edss_values.sql: edss_values, relapse_values: months since the first dose, which
 -- are whole days / days_per_month, so the days come back exactly by rounding).
 -- $filters: the selection (one struct, see selected_patients.sql); $confirm_days: the list of D
 -- (84 for CDW-3m, 168 for CDW-6m).

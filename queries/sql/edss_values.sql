@@ -1,4 +1,5 @@
--- Built once when a dataset is opened, after patient_facts; all patients, no filter. Three tables, keyed
+-- Built on the first query that reads one of its tables (queries/dataset.py ON_FIRST_USE: the EDSS
+-- page, confirmed disability worsening), in the compressed facts database; all patients, no filter. Three tables, keyed
 -- by the patient's integer sample_rank (patient_facts), so that a filter change joins them with the
 -- selection on an integer and never reads the edss or relapses tables again; sorted by it, so that a
 -- sample's (the first by sample_rank) or one patient's rows come from a few blocks:

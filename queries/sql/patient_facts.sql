@@ -89,13 +89,6 @@ joined as (
 final as (
     select
         *,
-        -- the order in which charts that draw one mark per patient take their fixed pseudo-random
-        -- sample (the first n selected patients by sha256 of the id), hashed once here rather than
-        -- for every filter change
-        row_number() over (order by sha256(patient_id), patient_id)::integer as sample_rank,
-        -- an integer key (by patient_id) for the facts with many rows per patient (engagement): a
-        -- filter change joins them with the selection on it, about three times faster than on the id
-        row_number() over (order by patient_id)::integer as pid,
         case
             when edss_change is null then null
             when (baseline_edss = 0 and edss_change >= 1.5)
@@ -106,7 +99,20 @@ final as (
             else 'stable'
         end as edss_class
     from joined
+),
+-- the patients' integer keys:
+-- sample_rank: the order in which charts that draw one mark per patient take their fixed
+--   pseudo-random sample (the first n selected patients by sha256 of the id), hashed once here
+--   rather than for every filter change;
+-- pid: by patient_id, for the facts with many rows per patient (engagement): a filter change joins
+--   them with the selection on it, about three times faster than on the id
+keys as (
+    select
+        patient_id,
+        cast(row_number() over (order by sha256(patient_id), patient_id) as integer) as sample_rank,
+        cast(row_number() over (order by patient_id) as integer) as pid
+    from patients
 )
--- stored in sample order: the charts' samples (the first few hundred selected patients by
--- sample_rank) then come from the first blocks
-select * from final order by sample_rank
+select f.*, k.sample_rank, k.pid
+from final f
+join keys k using (patient_id)
