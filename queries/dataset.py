@@ -200,7 +200,7 @@ class Dataset:
         self._con.execute(f"use {FACTS_DB}")
         self._con.execute(f"set search_path = '{FACTS_DB}.main,memory.main'")
         try:
-            self._con.execute(sql_text(statement), params)
+            self._execute(self._con, sql_text(statement), params)
             self._con.execute(f"checkpoint {FACTS_DB}")
         finally:
             self._con.execute("use memory")
@@ -210,6 +210,19 @@ class Dataset:
         ).fetchall()
         for (table,) in tables:
             self._con.execute(f'create or replace view "{table}" as from {FACTS_DB}.main."{table}"')
+
+    def _execute(self, con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFrame:
+        """Run a statement and return its rows; one that runs out of MEMORY_LIMIT (a cohort larger
+        than the limit was set for: at 100,000 patients the builds need more than 64 MB) runs again
+        under DuckDB's own limit rather than fail."""
+        try:
+            return con.execute(sql, params).df()
+        except duckdb.OutOfMemoryException:
+            con.execute("reset memory_limit")
+            try:
+                return con.execute(sql, params).df()
+            finally:
+                con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
 
     def _create_views(self) -> None:
         if self.location.kind == "folder" and not Path(self.location.text).is_dir():
@@ -247,7 +260,7 @@ class Dataset:
                 self._recent.move_to_end(key)
                 return self._recent[key][0].copy()
         with self._con.cursor() as cur:
-            result = cur.execute(sql_text(name), {k: values[k] for k in wanted}).df()
+            result = self._execute(cur, sql_text(name), {k: values[k] for k in wanted})
         # pandas' shallow size, estimated without its per-column Series (every dtype the queries
         # return is at most 8 bytes a cell; object cells count their pointer)
         size = 8 * len(result) * (len(result.columns) + 1)
@@ -277,7 +290,7 @@ class Dataset:
         """Run a fixed query string (used by validation, whose rules are constants)."""
         self._build_used(query)
         with self._con.cursor() as cur:
-            return cur.execute(query, params or {}).df()
+            return self._execute(cur, query, params or {})
 
     def close(self) -> None:
         self._con.close()
