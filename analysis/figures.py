@@ -60,14 +60,15 @@ def edss_change_statistics(ds: Dataset, filters: Filters) -> pd.DataFrame:
 def swimmer(ds: Dataset, filters: Filters, max_patients: int) -> dict[str, pd.DataFrame]:
     """The swimmer plot's rows for a fixed sample of at most max_patients selected patients (the first
     by sha256 of their id): lanes (one per patient), events (infusions, relapses, adverse events,
-    active scans), events per subtype and kind, and the lanes joined with their events."""
-    lanes = ds.run("patient_sample", filters, max_patients=max_patients)
-    events = ds.run("swimmer_events", filters, max_patients=max_patients)
-    lanes = lanes[["patient_id", "subtype", "followup_months", "doses"]]
+    active scans), events per subtype and kind, and the lanes joined with their events (one query:
+    swimmer_events.sql)."""
+    listing = ds.run("swimmer_events", filters, max_patients=max_patients)
+    lane = ["patient_id", "subtype", "followup_months", "doses"]
+    lanes = listing[lane].drop_duplicates("patient_id").reset_index(drop=True)
+    events = listing.loc[listing["kind"].notna(), ["patient_id", "subtype", "kind", "months", "detail"]]
+    events = events.reset_index(drop=True)
     per_kind = events.groupby(["subtype", "kind"], as_index=False).size().rename(
         columns={"size": "events"})
-    listing = lanes.merge(events[["patient_id", "kind", "months", "detail"]], on="patient_id",
-                          how="left")
     return {"lanes": lanes, "events": events, "per_kind": per_kind, "listing": listing}
 
 

@@ -108,7 +108,7 @@ collect(
 exposure = data.run("exposure_by_subtype", filters)
 by_group = exposure.assign(subtype=exposure["subtype"].fillna("All")).set_index("subtype")
 sample = data.run("patient_sample", filters, max_patients=MAX_PATIENTS_DRAWN)
-every_patient = not sample["sampled"].any()
+every_patient = total <= MAX_PATIENTS_DRAWN  # the sample holds every selected patient
 
 st.subheader("Follow-up and doses")
 fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08)
