@@ -107,8 +107,10 @@ collect(
 
 exposure = data.run("exposure_by_subtype", filters)
 by_group = exposure.assign(subtype=exposure["subtype"].fillna("All")).set_index("subtype")
-sample = data.run("patient_sample", filters, max_patients=MAX_PATIENTS_DRAWN)
-every_patient = total <= MAX_PATIENTS_DRAWN  # the sample holds every selected patient
+# up to MAX_PATIENTS_DRAWN selected patients the boxes are drawn from every patient's values (the
+# sample is then every patient); beyond, from exposure_by_subtype's statistics
+every_patient = total <= MAX_PATIENTS_DRAWN
+sample = data.run("patient_sample", filters, max_patients=MAX_PATIENTS_DRAWN) if every_patient else None
 
 st.subheader("Follow-up and doses")
 fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.08)
