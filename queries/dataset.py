@@ -46,8 +46,9 @@ MEMORY_LIMIT = "128MB"
 # Dataset.run keeps up to this many recent results, together at most this many bytes (pandas'
 # shallow count): one page reads the same per-patient rows in several figures (edss_change_values
 # for the change tests and the change statistics, model_values for both models, cdw_events for the
-# CDW summary, curves and patients), so those are kept too, not only small results
-RECENT_RESULTS, RECENT_MAX_BYTES = 64, 32 * 2**20
+# CDW summary, curves and patients), so those are kept too, not only small results; 16 MiB holds a
+# page's shared rows for a selection of 30,000 patients (32 MiB added ~16 MiB to the peak at 100k)
+RECENT_RESULTS, RECENT_MAX_BYTES = 64, 16 * 2**20
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
