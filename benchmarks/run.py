@@ -61,7 +61,9 @@ def dataset_for(n: int) -> Path:
 
 def record_page_calls() -> dict[str, list[tuple[str, dict, bool, float | None]]]:
     """The data-layer calls each page makes (every one goes through ui.data.call), recorded by running
-    the page with AppTest on the demo data under a filter: (kind, params, filtered, IgG threshold)."""
+    the page with AppTest under a filter on the 1,000-patient cohort, where the selection is larger
+    than the charts' 300-patient samples, so that the pages take the paths they take at registry
+    scale (boxes from statistics, not from every value): (kind, params, filtered, IgG threshold)."""
     from streamlit.testing.v1 import AppTest
 
     import ui.data
@@ -81,6 +83,8 @@ def record_page_calls() -> dict[str, list[tuple[str, dict, bool, float | None]]]
         return real_call(kind, filters, **params)
 
     ui.data.call = call
+    before = os.environ.get("RCE_DATA")
+    os.environ["RCE_DATA"] = str(dataset_for(1000))
     try:
         for page in PAGES:
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -95,6 +99,10 @@ def record_page_calls() -> dict[str, list[tuple[str, dict, bool, float | None]]]
             calls[page] = unique
     finally:
         ui.data.call = real_call
+        if before is None:
+            os.environ.pop("RCE_DATA", None)
+        else:
+            os.environ["RCE_DATA"] = before
     return calls
 
 
@@ -173,6 +181,16 @@ def measure(n: int, repeats: int, page_calls: dict) -> dict:
         f = changed if filtered else Filters()
         return dataclasses.replace(f, igg_threshold=threshold) if threshold is not None else f
 
+    def at_this_n(kind: str, params: dict, filtered: bool, threshold: float | None) -> tuple:
+        """A recorded call as the page makes it at this N: a patient's timeline is that of a
+        patient the page lists here (the first with a CDW event), not the recorded cohort's id."""
+        if "patient_id" in params:
+            listed = sorted(CALLS["cdw_patients"](ds, filters_of(filtered, threshold))["patient_id"])
+            params = params | {"patient_id": listed[0]} if listed else params
+        return kind, params, filtered, threshold
+
+    page_calls = {page: [at_this_n(*c) for c in calls] for page, calls in page_calls.items()}
+    ds.forget()
     pages = {}
     for page, calls in page_calls.items():
         def cold(calls=calls):  # nothing cached: every call computed
