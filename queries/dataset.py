@@ -24,7 +24,7 @@ SETUP = (
 # one of the names, not at open: only the virtual-care page reads the engagement facts, only the
 # safety page the lab values
 ON_FIRST_USE = (
-    (("engagement_facts", "engagement_series"), ("engagement_facts",)),
+    (("engagement_facts", "engagement_series", "engagement_channels"), ("engagement_facts",)),
     (("lab_facts", "cd19_facts", "lab_values_in_window"),
      ("lab_facts", "cd19_facts", "lab_values_in_window")),
     (("adverse_event_facts", "mri_facts"), ("adverse_event_facts", "mri_facts")),

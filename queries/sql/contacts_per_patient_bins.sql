@@ -8,10 +8,7 @@ with selected as (
     select * from selected_patients($filters)
 ),
 channels as (
-    -- the channels with a contact inside some patient's window, with their names
-    select distinct e.channel_no, n.channel
-    from engagement_facts_by_channel e
-    join engagement_series n using (channel_no)
+    select channel_no, channel from engagement_channels
 ),
 contacts as (
     select e.pid, e.channel_no, e.contacts

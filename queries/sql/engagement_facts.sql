@@ -1,6 +1,6 @@
--- Built on the first query that reads it (queries/dataset.py ON_FIRST_USE), in the compressed facts
--- database. The engagement queries read these instead of every contact, so a filter change stays fast
--- at registry scale. Rows carry integers, not text: the patient's key, pid (patient_facts.sql), on which
+-- Built on the first query that names one of its tables (queries/dataset.py ON_FIRST_USE), in the
+-- compressed facts database. The engagement queries read these instead of every contact, so a filter
+-- change stays fast at registry scale. Rows carry integers, not text: the patient's key, pid (patient_facts.sql), on which
 -- the queries join these millions of rows with the selection, and the channel × kind as a number
 -- (grouping on it takes half the time of grouping on the two texts at 100,000 patients).
 -- No parameters.
@@ -32,10 +32,16 @@ group by all
 ;
 -- engagement_facts_by_channel: one row per patient × channel with at least one contact inside the
 -- window. The per-patient queries (totals, bins, tertiles) read this, a few rows per patient, instead of
--- summing engagement_facts on every filter change. (Named engagement_facts_… so that the first query
--- naming it builds all three tables: queries/dataset.py ON_FIRST_USE.)
+-- summing engagement_facts on every filter change.
 create or replace table engagement_facts_by_channel as
 select e.pid, s.channel_no, cast(sum(e.contacts) as integer) as contacts
 from engagement_facts e
 join engagement_series s using (series)
 group by all
+;
+-- engagement_channels: the channels with a contact inside some patient's window, with their names
+-- (the per-patient bins list every selected patient on each of these, zeros included)
+create or replace table engagement_channels as
+select distinct e.channel_no, n.channel
+from engagement_facts_by_channel e
+join (select distinct channel_no, channel from engagement_series) n using (channel_no)
