@@ -1,8 +1,9 @@
 -- Built on the first query that names one of its tables (queries/dataset.py ON_FIRST_USE), in the
 -- compressed facts database. The engagement queries read these instead of every contact, so a filter
--- change stays fast at registry scale. Rows carry integers, not text: the patient's key, pid (patient_facts.sql), on which
--- the queries join these millions of rows with the selection, and the channel × kind as a number
--- (grouping on it takes half the time of grouping on the two texts at 100,000 patients).
+-- change stays fast at registry scale. Rows carry integers, not text: the patient's key, pid
+-- (patient_facts.sql), on which the queries join these millions of rows with the selection, and the
+-- channel × kind as a number (grouping on it takes half the time of grouping on the two texts at
+-- 100,000 patients).
 -- No parameters.
 --
 -- engagement_series: one row per channel × kind found in the engagement table, numbered (series), with
