@@ -326,23 +326,24 @@ from group summaries with statsmodels). Every figure is unchanged (the page, ref
 - **Every page's data ≤ 100 ms.** Each DuckDB call costs 5–7 ms before it reads a row (planning and
   binding the selection macro; DuckDB's Python API has no reusable prepared statements with
   parameters), and the selection scan about 3 ms.
-  - *overview, subtypes, virtual care* (about 90–100 ms): the selection's counts (`group_summary`,
-    ≈ 18 ms: 25 aggregates per group), Table 1 (≈ 38 ms: the rows, then scipy's Kruskal–Wallis on
-    four variables), the swimmer (≈ 29 ms), the engagement queries (≈ 17–26 ms each). Closing the
-    rest: one query for the engagement totals and bins (they read the same per-patient rows).
-  - *safety* (≈ 125–160 ms): the lab charts (≈ 45–65 ms: one pass over ≈ 190,000 IgG and platelet
+  - *overview, subtypes, virtual care* (met, 65–100 ms from run to run): the selection's counts
+    (`group_summary`, ≈ 15–18 ms: 25 aggregates per group), Table 1 (≈ 32–38 ms: the rows, then
+    scipy's Kruskal–Wallis on four variables), the swimmer (≈ 20 ms), the engagement queries
+    (≈ 10–20 ms each). More margin: one query for the engagement totals and bins (they read the same
+    per-patient rows).
+  - *safety* (≈ 115–130 ms): the lab charts (≈ 45–65 ms: one pass over ≈ 190,000 IgG and platelet
     values with medians per interval), the B-cell rows (≈ 25–30 ms: quartiles over ≈ 190,000 CD19
     values), adverse events and MRI (≈ 11 ms each). Closing it: the B-cell rows and the IgG chart from
     one pass (they read the same values); adverse events and MRI in one call.
-  - *relapse_free_survival* (≈ 360–400 ms): the adjusted models (≈ 210–250 ms: statsmodels'
+  - *relapse_free_survival* (≈ 285–340 ms): the adjusted models (≈ 180–210 ms: statsmodels'
     negative binomial ≈ 110–140 ms, the BFGS optimiser evaluating 28,733 rows per iteration; lifelines'
     Cox fit ≈ 55 ms; the model rows ≈ 25 ms), relapse-free survival (≈ 50 ms: lifelines' Kaplan–Meier
     and log-rank cost 8–15 ms per call whatever the rows), the PH check ≈ 27 ms. Closing it: the
     negative binomial by Newton's method (6 iterations to the exact maximum likelihood; the BFGS default
     stops at a gradient of 1e-5, so estimates move by ≈ 2e-4 and p-values in the third decimal: a
     change of shown figures for the team to decide), or the models computed after the page has drawn.
-  - *edss* (≈ 380 ms): confirmed disability worsening (≈ 200 ms: the CDW events of both definitions
-    ≈ 75 ms, six lifelines Kaplan–Meier fits and two log-rank tests ≈ 10–25 ms each), the CDW curves
+  - *edss* (≈ 290–350 ms): confirmed disability worsening (≈ 150–200 ms: the CDW events of both
+    definitions ≈ 75 ms, six lifelines Kaplan–Meier fits and two log-rank tests ≈ 10–25 ms each), the CDW curves
     (≈ 2 × 20 ms), the change tests (≈ 33 ms: scipy's t-test and Wilcoxon per group), the EDSS
     queries (≈ 50 ms). Closing it: the CDW events built once per dataset on first use (≈ −40 ms),
     the curves and the 12/24-month estimates from the same fits.
