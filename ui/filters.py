@@ -110,7 +110,8 @@ def sidebar() -> Filters:
         st.button("Reset filters", key="reset", on_click=_reset, args=(b,), icon=":material/restart_alt:")
     for notice in notices:
         # the link's text is anyone's: shown literally, never as Markdown (links, images)
-        st.toast(f"Ignored a filter value from the link: {plain(notice)}", icon="⚠️")
+        # long (10 s): someone opening a shared link has time to read why a filter was not applied
+        st.toast(f"Ignored a filter value from the link: {plain(notice)}", icon="⚠️", duration="long")
         st.session_state.setdefault("url_notices", []).append(notice)
 
     def bound(value: tuple, full: tuple) -> tuple:
