@@ -36,7 +36,11 @@ def _groups(ds: Dataset, filters: Filters) -> tuple[int, list[str], dict]:
 def counts(ds: Dataset, filters: Filters) -> dict:
     """summary.json's "filters" and "patients" keys: the selection and its size per subtype (what
     every page's header shows), from group_summary alone."""
-    total, order, rows = _groups(ds, filters)
+    return _head(filters, *_groups(ds, filters))
+
+
+def _head(filters: Filters, total: int, order: list[str], rows: dict) -> dict:
+    """counts() from the group_summary rows already read."""
     return {
         "filters": filters.echo(),
         "patients": {"total": total,
@@ -47,8 +51,8 @@ def counts(ds: Dataset, filters: Filters) -> dict:
 def base(ds: Dataset, filters: Filters) -> dict:
     """summary.json without its costly parts (PARTS), which are None here only when no patient is
     selected."""
-    total, _, rows = _groups(ds, filters)
-    result = counts(ds, filters)
+    total, order, rows = _groups(ds, filters)
+    result = _head(filters, total, order, rows)
     if total == 0:
         return result | dict.fromkeys(KEYS)
     overall = rows["all"]

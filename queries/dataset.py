@@ -35,8 +35,7 @@ ON_FIRST_USE = (
 # compresses them (a tenth of the memory at 100,000 patients), each read through a view of its name
 FACTS_DB = "facts"
 BUILDS_TABLES = ("patient_facts", "lab_facts", "cd19_facts", "adverse_event_facts", "mri_facts",
-                 "engagement_facts",
-                 "swimmer_event_facts", "edss_values")
+                 "engagement_facts", "swimmer_event_facts", "edss_values")
 CONSTANTS = {"days_per_month": DAYS_PER_MONTH, "days_per_year": DAYS_PER_YEAR}
 # DuckDB's memory for one open dataset (its default is 80 % of the machine's): the per-patient facts
 # need far less, and a bound keeps each app worker small; a query or build that needs more spills to
