@@ -108,11 +108,13 @@ def sidebar() -> Filters:
                 key="age", bind="query-params",
             )
         st.button("Reset filters", key="reset", on_click=_reset, args=(b,), icon=":material/restart_alt:")
-    for notice in notices:
+    # The browser then drops the ignored values from the link, which reruns the page and clears this
+    # run's toasts: a notice is shown again on the next run, so that it stays long enough to be read.
+    earlier = [n for n in st.session_state.pop("url_notices", []) if n not in notices]
+    for notice in [*earlier, *notices]:
         # the link's text is anyone's: shown literally, never as Markdown (links, images)
-        # long (10 s): someone opening a shared link has time to read why a filter was not applied
         st.toast(f"Ignored a filter value from the link: {plain(notice)}", icon="⚠️", duration="long")
-        st.session_state.setdefault("url_notices", []).append(notice)
+    st.session_state["url_notices"] = notices
 
     def bound(value: tuple, full: tuple) -> tuple:
         return (None if value[0] <= full[0] else value[0], None if value[1] >= full[1] else value[1])
