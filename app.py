@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+import ui  # noqa: F401  (first: it sets numpy's threads before numpy loads)
 from queries import DatasetError
 from ui import auth, data, filters
 from ui.pages import ANALYSIS, DATA, REPORT

@@ -33,6 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import ui  # noqa: F401  (as the app: numpy's threads set before numpy loads)
+
 DATA = ROOT / "benchmarks" / "data"
 PAGES = ["overview", "subtypes", "relapse_free_survival", "edss", "safety", "virtual_care"]
 # A filter change a user makes: two subtypes, follow-up at least a year and a half, up to 12 doses.
