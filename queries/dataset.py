@@ -22,7 +22,7 @@ SETUP = (
 )
 # (names, statements): the statements run, in order and each once, on the first query that names
 # one of the names, not at open: only the virtual-care page reads the engagement facts, only the
-# safety page the lab values
+# safety page the lab values, only the EDSS page the CDW facts (built from the EDSS values)
 ON_FIRST_USE = (
     (("engagement_facts", "engagement_series", "engagement_channels"), ("engagement_facts",)),
     (("lab_facts", "cd19_facts", "lab_values_in_window"),
@@ -30,12 +30,13 @@ ON_FIRST_USE = (
     (("adverse_event_facts", "mri_facts"), ("adverse_event_facts", "mri_facts")),
     (("swimmer_event_facts",), ("swimmer_event_facts",)),
     (("edss_values", "edss_visit_values", "relapse_values"), ("edss_values",)),
+    (("cdw_facts",), ("edss_values", "cdw_facts")),
 )
 # the statements that build tables from the data: their tables live in an in-memory database that
 # compresses them (a tenth of the memory at 100,000 patients), each read through a view of its name
 FACTS_DB = "facts"
 BUILDS_TABLES = ("patient_facts", "lab_facts", "cd19_facts", "adverse_event_facts", "mri_facts",
-                 "engagement_facts", "swimmer_event_facts", "edss_values")
+                 "engagement_facts", "swimmer_event_facts", "edss_values", "cdw_facts")
 CONSTANTS = {"days_per_month": DAYS_PER_MONTH, "days_per_year": DAYS_PER_YEAR}
 # DuckDB's memory for one open dataset (its default is 80 % of the machine's): the per-patient facts
 # need far less, and a bound keeps each app worker small; a query or build that needs more spills to

@@ -337,3 +337,76 @@ def test_disability_matches_the_independent_reference(tmp_path, seed):
         actual = summary(ds, Filters(**f))["disability"]
 
         assert_close(actual, reference_disability(folder, **f), f"seed {seed} {f}")
+
+
+def test_counted_rows_are_the_per_patient_rows_counted(tmp_path):
+    # cdw_time_counts (the summary's and the curves' input) against cdw_events, one row per patient,
+    # counted here with pandas: per subtype and pooled, evaluable (months, event) with their patients
+    # and RAW events, and one row of the not evaluable
+    from analysis.disability import cdw_time_counts
+
+    for folder in (Path(__file__).parents[1] / "data" / "demo",
+                   write_random_cohort(tmp_path / "r", 3, n_patients=300)):
+        ds = Dataset(folder)
+        for f in (Filters(), Filters(subtypes=("RRMS", "NMOSD"), followup_min=12.0)):
+            counted = cdw_time_counts(ds, f)
+            for key, days in (("cdw_3m", 84), ("cdw_6m", 168)):
+                rows = cdw_events(ds, f, days).assign(raw=lambda d: d["relapse_associated"].eq(True))
+                got = counted[key]
+                for pooled, keys in ((True, []), (False, ["subtype"])):
+                    want = (rows.groupby([*keys, "evaluable", "months", "event"], dropna=False)
+                            .agg(patients=("raw", "size"), raw=("raw", "sum")).reset_index())
+                    mine = got[got["pooled"] == pooled][[*keys, "evaluable", "months", "event",
+                                                        "patients", "raw"]]
+                    pd.testing.assert_frame_equal(
+                        mine.sort_values([*keys, "evaluable", "months"]).reset_index(drop=True),
+                        want.sort_values([*keys, "evaluable", "months"]).reset_index(drop=True),
+                        check_dtype=False,
+                    )
+
+
+def test_summary_from_counted_rows_equals_lifelines_on_one_row_per_patient(tmp_path):
+    from lifelines.statistics import multivariate_logrank_test
+
+    for folder in (Path(__file__).parents[1] / "data" / "demo",
+                   write_random_cohort(tmp_path / "r", 4, n_patients=300)):
+        ds = Dataset(folder)
+        d = disability_summary(ds, Filters())
+        for key, days in (("cdw_3m", 84), ("cdw_6m", 168)):
+            rows = cdw_events(ds, Filters(), days)
+            evaluable = rows[rows["evaluable"]]
+            for g in ["all", *evaluable["subtype"].unique()]:
+                group = evaluable if g == "all" else evaluable[evaluable["subtype"] == g]
+                kmf = KaplanMeierFitter().fit(group["months"], group["event"].astype(bool))
+                for t in ("12", "24"):
+                    got = d[key][g]["at_months"][t]
+                    if float(t) > group["months"].max():
+                        assert got is None
+                        continue
+                    at = kmf.survival_function_.index[kmf.survival_function_.index <= float(t)][-1]
+                    assert got["s"] == kmf.survival_function_.loc[at].iloc[0]
+                events = group[group["event"].astype(bool)]
+                raw = int(events["relapse_associated"].eq(True).sum())
+                assert (d[key][g]["evaluable"], d[key][g]["events"], d[key][g]["raw"]) == (
+                    len(group), len(events), raw)
+            expected = multivariate_logrank_test(
+                evaluable["months"], evaluable["subtype"], evaluable["event"].astype(bool)).p_value
+            assert d[key]["logrank_p"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_cdw_patients_are_the_three_month_events_with_their_six_month_event(tmp_path):
+    from analysis.disability import cdw_patients
+
+    for folder in (Path(__file__).parents[1] / "data" / "demo",
+                   write_random_cohort(tmp_path / "r", 1, n_patients=300)):
+        ds = Dataset(folder)
+        three, six = cdw_events(ds, Filters(), 84), cdw_events(ds, Filters(), 168)
+        cols = ["patient_id", "months", "confirm_months", "relapse_associated"]
+        want = (three.loc[three["event"], ["patient_id", "subtype", *cols[1:]]]
+                .merge(six.loc[six["event"], cols], on="patient_id", how="left",
+                       suffixes=("_3m", "_6m"))
+                .reset_index(drop=True))
+
+        got = cdw_patients(ds, Filters())
+
+        pd.testing.assert_frame_equal(got, want, check_dtype=False)
