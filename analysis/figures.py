@@ -12,6 +12,7 @@ import pandas as pd
 from analysis import survival
 from analysis.engagement import tertile_outcomes
 from analysis.stats import clopper_pearson, mean_ci_of, rate
+from analysis.summary import edss_changes
 from analysis.table1 import VARIABLES, Row, table1
 from queries import Dataset, Filters, subtype_order
 
@@ -36,14 +37,12 @@ def edss_change_statistics(ds: Dataset, filters: Filters) -> pd.DataFrame:
     """One row per group ('all' and each subtype with a follow-up EDSS): n, mean, sample SD and the
     t-based 95 % CI of the mean EDSS change, and its box-plot statistics (quartiles by linear
     interpolation, whiskers to the furthest value within 1.5 × IQR)."""
-    # the per-patient changes the summary's change tests read: Dataset.run keeps them, so a page
-    # that shows both reads them once
-    changes = ds.run("edss_change_values", filters)
-    values = changes["edss_change"].to_numpy(dtype=float)
-    codes, subtypes = pd.factorize(changes["subtype"], sort=True)
+    # the changes the summary's change tests read: Dataset.run keeps them, so a page that shows
+    # both reads them once
+    values, by_subtype = edss_changes(ds, filters)
     groups = [("all", values)] if len(values) else []
     rows = []
-    for group, x in groups + [(g, values[codes == i]) for i, g in enumerate(subtypes)]:
+    for group, x in groups + sorted(by_subtype.items()):
         mean, sd = x.mean(), x.std(ddof=1) if len(x) > 1 else None
         ci = mean_ci_of(len(x), mean, sd)
         q1, median, q3 = np.quantile(x, [0.25, 0.5, 0.75])  # linear, as DuckDB's quantile_cont
@@ -94,9 +93,7 @@ def adverse_events(ds: Dataset, filters: Filters) -> dict[str, pd.DataFrame]:
     }
 
 
-# the interval rows of lab_chart_rows as the charts read them (the query's rows of other parts make
-# their counts nullable)
-LAB_INTERVAL_TYPES = {"months_from": "Int32", "patients": "int64", "values": "int64", "below": "int64"}
+LAB_VALUE_COLUMNS = ["patient_id", "subtype", "test", "sample_date", "months", "value", "unit"]
 LAB_INTERVAL_COLUMNS = ["subtype", "months_from", "patients", "values", "median", "minimum", "below"]
 
 
@@ -107,31 +104,30 @@ def lab_values(
     """Per lab test of `charts` ((test, below, low) each), its values inside the windows: a fixed
     sample of at most max_patients patients' values (the lines), per subtype × 6-month interval
     (patients, values, median, minimum, values below `below`; no rows unless by_interval), the
-    totals, and every value below `low` (the marked ones; None where `low` is None); all tests from
-    one query (lab_chart_rows)."""
+    totals, and every value below `low` (the marked ones; None where `low` is None); the drawn values
+    of all tests from one query (lab_chart_rows), the interval rows from another
+    (lab_values_by_interval: only the shared view shows them, and their medians read every value)."""
     tests, below, low = (tuple(column) for column in zip(*charts))
-    rows = ds.run("lab_chart_rows", filters, tests=tests, below=below, low=low,
-                  max_patients=max_patients, by_interval=by_interval)
-    part = rows["part"].to_numpy()
-    value_columns = ["patient_id", "subtype", "test", "sample_date", "months", "value", "unit"]
-    # columns first, then rows: each selection copies only what the charts read
-    intervals = rows.loc[part == "interval", ["test", *LAB_INTERVAL_COLUMNS]]
-    intervals = intervals.astype(LAB_INTERVAL_TYPES)
-    values = rows.loc[part == "value", [*value_columns, "in_sample", "low"]]
-    totals = rows.loc[part == "test", ["test", "patients", "values"]].set_index("test")
+    rows = ds.run("lab_chart_rows", filters, tests=tests, low=low, max_patients=max_patients)
+    intervals = (
+        ds.run("lab_values_by_interval", filters, tests=tests, below=below) if by_interval
+        else pd.DataFrame(columns=["test", *LAB_INTERVAL_COLUMNS])
+    )
+    of_test, interval_of_test = rows["test"].to_numpy(), intervals["test"].to_numpy()
     result = {}
     for test, bound in zip(tests, low):
-        n = int(totals.at[test, "patients"]) if test in totals.index else 0
-        of_test = intervals["test"].to_numpy() == test
-        drawn = values[values["test"].to_numpy() == test]
+        drawn = rows[of_test == test]
+        # every row of a test carries its totals; a test without a selected value has no row
+        n = int(drawn["patients"].iat[0]) if len(drawn) else 0
         result[test] = {
-            "sample": drawn.loc[drawn["in_sample"].to_numpy(dtype=bool), value_columns]
+            "sample": drawn.loc[drawn["in_sample"].to_numpy(dtype=bool), LAB_VALUE_COLUMNS]
             .assign(sampled=n > max_patients).reset_index(drop=True),
-            "by_interval": intervals.loc[of_test, LAB_INTERVAL_COLUMNS].reset_index(drop=True),
+            "by_interval": intervals.loc[interval_of_test == test, LAB_INTERVAL_COLUMNS]
+            .reset_index(drop=True),
             "patients": n,
-            "values": int(totals.at[test, "values"]) if test in totals.index else 0,
+            "values": int(drawn["values"].iat[0]) if len(drawn) else 0,
             "low": None if bound is None
-            else drawn.loc[drawn["low"].to_numpy(dtype=bool), value_columns].reset_index(drop=True),
+            else drawn.loc[drawn["low"].to_numpy(dtype=bool), LAB_VALUE_COLUMNS].reset_index(drop=True),
         }
     return result
 

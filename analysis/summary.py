@@ -8,6 +8,7 @@ that shows it; `summary` is the whole object.
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.disability import disability_summary
@@ -89,8 +90,12 @@ def part(ds: Dataset, filters: Filters, key: str) -> object:
         total, _, rows = _groups(ds, filters)
         if total == 0:
             return None
-        changes = ds.run("edss_change_values", filters)
-        return {g: edss_change(changes, g, rows[g]) for g in rows}
+        pooled, by_subtype = edss_changes(ds, filters)
+        empty = np.array([], dtype=float)
+        return {
+            g: edss_change(pooled if g == "all" else by_subtype.get(g, empty), rows[g])
+            for g in rows
+        }
     if key == "disability":
         return disability_summary(ds, filters)
     if key == "models":
@@ -126,9 +131,18 @@ def rfs(times: pd.DataFrame, order: list[str]) -> dict:
     return result
 
 
-def edss_change(outcomes: pd.DataFrame, group: str, row: pd.Series) -> dict:
-    """EDSS change statistics and outcome classes for one group."""
-    return mean_change_tests(_group(outcomes, group)["edss_change"]) | {
+def edss_changes(ds: Dataset, filters: Filters) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The selected patients' EDSS changes (latest − baseline): pooled, by subtype then patient id,
+    and per subtype in patient-id order (edss_change_values.sql: one list per subtype)."""
+    rows = ds.run("edss_change_values", filters)
+    lists = [np.asarray(x, dtype=float) for x in rows["edss_change"]]
+    pooled = np.concatenate(lists) if lists else np.array([], dtype=float)
+    return pooled, {g: x for g, x in zip(rows["subtype"], lists) if isinstance(g, str)}
+
+
+def edss_change(changes: np.ndarray, row: pd.Series) -> dict:
+    """EDSS change statistics (of the group's changes) and outcome classes for one group."""
+    return mean_change_tests(pd.Series(changes)) | {
         "worsened": int(row["edss_worsened"]),
         "stable": int(row["edss_stable"]),
         "improved": int(row["edss_improved"]),

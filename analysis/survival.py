@@ -47,21 +47,20 @@ def curve(
         return Curve(group, 0, pd.DataFrame(columns=CURVE_COLUMNS),
                      pd.DataFrame(columns=CENSOR_COLUMNS), empty)
     sf = kmf.survival_function_.iloc[:, 0]
-    ci = kmf.confidence_interval_
+    months, s = sf.index.to_numpy(dtype=float), sf.to_numpy(dtype=float)
+    ci = kmf.confidence_interval_.to_numpy(dtype=float)
+    # the contract (lifelines' convention): where S(t) = 1 the interval is [1, 1]
+    ci_low, ci_high = np.where(s == 1.0, 1.0, ci[:, 0]), np.where(s == 1.0, 1.0, ci[:, 1])
     table = kmf.event_table.reindex(sf.index)
+    censored = table["censored"].fillna(0).round().astype(int).to_numpy()
     points = pd.DataFrame({
-        "months": sf.index.to_numpy(dtype=float),
-        "s": sf.to_numpy(dtype=float),
-        "ci_low": ci.iloc[:, 0].to_numpy(dtype=float),
-        "ci_high": ci.iloc[:, 1].to_numpy(dtype=float),
+        "months": months, "s": s, "ci_low": ci_low, "ci_high": ci_high,
         "at_risk": number_at_risk(kmf, sf.index),
         "events": table["observed"].fillna(0).round().astype(int).to_numpy(),
-        "censored": table["censored"].fillna(0).round().astype(int).to_numpy(),
+        "censored": censored,
     })
-    # the contract (lifelines' convention): where S(t) = 1 the interval is [1, 1]
-    flat = points["s"] == 1.0
-    points.loc[flat, ["ci_low", "ci_high"]] = 1.0
-    censors = points.loc[points["censored"] > 0, CENSOR_COLUMNS].reset_index(drop=True)
+    marked = censored > 0
+    censors = pd.DataFrame({"months": months[marked], "s": s[marked], "censored": censored[marked]})
     durations = patient_times(kmf)
     return Curve(group, len(durations), points, censors, durations, median_ci=median_ci(kmf))
 

@@ -62,6 +62,23 @@ def test_change_statistics_per_group_equal_pandas_and_scipy_on_every_change(ds, 
             assert_allclose([r["ci_low"], r["ci_high"]], [low, high], rtol=1e-12)
 
 
+@pytest.mark.parametrize("f", FILTERS)
+def test_change_lists_are_every_change_per_subtype_in_patient_id_order(ds, f):
+    # edss_change_values returns one list per subtype: pooled in (subtype, patient id) order they
+    # are the per-patient changes the summary's tests and the statistics read, value for value
+    from analysis.summary import edss_changes
+
+    outcomes = ds.run("patient_outcome", f)
+    assessed = outcomes[outcomes["edss_change"].notna()].sort_values(["subtype", "patient_id"])
+
+    pooled, by_subtype = edss_changes(ds, f)
+
+    assert pooled.tolist() == assessed["edss_change"].tolist()
+    assert sorted(by_subtype) == sorted(assessed["subtype"].unique())
+    for g, x in by_subtype.items():
+        assert x.tolist() == assessed.loc[assessed["subtype"] == g, "edss_change"].tolist()
+
+
 def first_by_hash(ids, n: int) -> list[str]:
     """The n ids with the smallest sha256 (hashlib): the sample every per-patient chart draws."""
     return sorted(ids, key=lambda x: hashlib.sha256(x.encode()).hexdigest())[:n]

@@ -1,9 +1,11 @@
--- One row per selected patient with a follow-up EDSS, in the order of (subtype, patient id): the
--- subtype and the EDSS change (latest − baseline), the input of the change tests and intervals.
+-- One row per subtype of the selected patients with a follow-up EDSS (the null subtype last): the
+-- list of their EDSS changes (latest − baseline) in patient-id order (pid), the input of the change
+-- tests and intervals (a few rows to move to Python, not one per patient).
 -- $filters: the selection (one struct, see selected_patients.sql).
 with final as (
-    select patient_id, subtype, edss_change
+    select subtype, list(edss_change order by pid) as edss_change
     from selected_patients($filters)
     where edss_change is not null
+    group by subtype
 )
-select subtype, edss_change from final order by subtype, patient_id
+select * from final order by subtype nulls last
