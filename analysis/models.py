@@ -319,12 +319,18 @@ def _negative_binomial(y: np.ndarray, exog: np.ndarray, exposure: np.ndarray):
             self._gammaln_y1 = gammaln(self._counts + 1)[self._row]  # gammaln(endog + 1)
             self._buffer = np.empty(self.exog.shape)
             self._columns = np.ascontiguousarray(self.exog.T)
-            # the rows where a 0/1 column (the intercept, sex, subtype) is 1: its other rows add
-            # exactly ±0 to statsmodels' sum while the terms are finite
-            self._ones = [
-                np.flatnonzero(c) if np.isin(c, (0.0, 1.0)).all() and c.any() else None
-                for c in self._columns
-            ]
+            # the rows where a 0/1 column (sex, subtype) is 1: its other rows add exactly ±0 to
+            # statsmodels' sum of finite terms
+            columns = self._columns
+            self._ones = {j: np.flatnonzero(c) for j, c in enumerate(columns)
+                          if np.isin(c, (0.0, 1.0)).all() and not c.all()}
+            # every other column's terms (the intercept's, the measurements'), two by two: each
+            # pair is one complex number per row
+            self._full = [j for j in range(len(columns)) if j not in self._ones]
+            self._constant = {j for j, c in enumerate(columns) if (c == 1.0).all()}
+            pairs = np.zeros(((len(self._full) + 1) // 2, len(self.endog), 2))
+            self._slots = [pairs[i // 2, :, i % 2] for i in range(len(self._full))]
+            self._pairs = [pair.view(np.complex128)[:, 0] for pair in pairs]
             self._point = (None, None, None)
 
         def _at(self, f, shift: float) -> np.ndarray:
@@ -341,18 +347,23 @@ def _negative_binomial(y: np.ndarray, exog: np.ndarray, exposure: np.ndarray):
             return self._point[1], self._point[2]
 
         def _row_sums(self, terms: np.ndarray, a1, y_mu, mu_a1) -> np.ndarray:
-            """exog * a1 * (y - mu) / (mu + a1) summed over the rows, statsmodels' order: numpy
+            """exog * a1 * (y - mu) / (mu + a1) summed over the rows in statsmodels' order: numpy
             sums an (n, k) array over axis 0 row after row, so each column's sum is its cumsum's
-            last value; a 0/1 column's terms are `terms` (1 * a1 = a1) on its rows of 1."""
+            last value, and a cumsum of complex numbers is two such sums at once. A 0/1 column's
+            terms are `terms` on its rows of 1 (1 * a1 is a1)."""
             sums = np.empty(len(self._columns))
-            for j, (column, ones) in enumerate(zip(self._columns, self._ones)):
-                if ones is None:
-                    values = column * a1
-                    values *= y_mu
-                    values /= mu_a1
+            for j, values in zip(self._full, self._slots):
+                column = self._columns[j]
+                if j in self._constant:
+                    values[:] = terms
                 else:
-                    values = terms if len(ones) == len(terms) else terms.take(ones)
-                sums[j] = np.cumsum(values)[-1]
+                    product = column * a1
+                    product *= y_mu
+                    np.divide(product, mu_a1, out=values)
+            pair_sums = np.array([np.cumsum(pair)[-1] for pair in self._pairs]).view(float)
+            sums[self._full] = pair_sums[: len(self._full)]
+            for j, ones in self._ones.items():
+                sums[j] = np.cumsum(terms.take(ones))[-1]
             return sums
 
         # statsmodels' _ll_nbin, _score_nbin and _hessian_nb2 for nb2, operation for operation;

@@ -375,3 +375,55 @@ def test_negative_binomial_on_distinct_counts_equals_statsmodels_bit_for_bit(tmp
         for a, b in ((got.params, expected.params), (got.bse, expected.bse),
                      (got.pvalues, expected.pvalues)):
             np.testing.assert_array_equal(a, b)
+
+
+def test_negative_binomial_score_equals_statsmodels_where_the_mean_overflows(tmp_path):
+    # a BFGS line search may try a step whose mean exp(x b) overflows: statsmodels' score is then
+    # nan in every coefficient (0 * inf in its sums over the rows), and so must ours be
+    from analysis.models import _negative_binomial
+
+    y, exog, exposure = next(_count_designs(tmp_path))
+    theirs = NegativeBinomial(y, exog, exposure=exposure, loglike_method="nb2")
+    mine = _negative_binomial(y, exog, exposure)
+    theirs._transparams = mine._transparams = True
+    params = np.r_[np.full(exog.shape[1], 200.0), 0.5]
+
+    with np.errstate(all="ignore"):
+        expected, got = theirs.score(params), mine.score(params)
+        assert np.array_equal(mine.loglikeobs(params), theirs.loglikeobs(params), equal_nan=True)
+
+    assert np.isnan(expected[:-1]).all()
+    assert np.array_equal(got, expected, equal_nan=True)
+
+
+def test_cox_fit_leaves_out_only_what_lifelines_computes_for_predictions(tmp_path):
+    # the summary's and the PH check's figures equal lifelines' own (the tests above); what the fit
+    # skips (baseline hazard, the training rows' partial hazards) is absent, not blank, and
+    # predictions asked for after the fit are lifelines' own
+    for data in _demo_and_random_cox_data(tmp_path):
+        expected = CoxPHFitter().fit(data, "months", "event")
+
+        got = cox_fit(data, "months", "event")
+
+        for name in ("baseline_hazard_", "baseline_survival_", "_predicted_partial_hazards_"):
+            assert hasattr(expected, name) and not hasattr(got, name)
+        np.testing.assert_allclose(
+            got.predict_partial_hazard(data), expected.predict_partial_hazard(data),
+            rtol=1e-9, atol=0,
+        )
+
+
+def test_model_frame_names_every_subtype_from_its_code(tmp_path):
+    # model_values.sql returns a subtype as its place in the contract's list, as text only when
+    # the list does not hold it
+    from analysis.models import model_frame
+
+    pats, relapses, frame = cohort()
+    pats[0]["subtype"], pats[1]["subtype"] = "MOGAD", "CIS"
+    folder = write(tmp_path / "other", patients=pats, relapses=relapses)
+
+    got = model_frame(Dataset(folder), Filters())
+
+    expected = ["MOGAD", "CIS", *frame["subtype"][2:]]
+    assert list(got["subtype"].astype(str)) == expected
+    assert list(got["male"]) == list(frame["male"])
