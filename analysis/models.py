@@ -207,8 +207,10 @@ def cox_fit(data: pd.DataFrame, duration: str, event: str):
 
 def cox_terms(cph) -> dict:
     """Per covariate of a fitted Cox model: HR, 95 % Wald CI (1.959964 × se) and Wald p."""
-    s = cph.summary
-    return _terms(s["coef"], s["se(coef)"], s["p"], "hr")
+    # the coef, se(coef) and p columns of lifelines' summary, without the rest of its table (~5 ms)
+    coef = cph.params_
+    p = pd.Series(cph._compute_p_values(), index=coef.index)
+    return _terms(coef, cph.standard_errors_, p, "hr")
 
 
 def cox_data(frame: pd.DataFrame) -> pd.DataFrame:
@@ -523,14 +525,15 @@ def ph_check(ds: Dataset, filters: Filters) -> pd.DataFrame | None:
         test = proportional_hazard_test(
             cph, None, time_transform="rank", precomputed_residuals=residuals
         )
-    table = test.summary.reset_index()
-    return pd.DataFrame(
+    # the rows of lifelines' test.summary (sorted by term), without the rest of its table
+    table = pd.DataFrame(
         {
-            "term": table.iloc[:, 0].astype(str),
-            "test_statistic": table["test_statistic"].astype(float),
-            "p": table["p"].astype(float),
+            "term": [str(term) for term in test.name],
+            "test_statistic": np.asarray(test.test_statistic, float),
+            "p": np.asarray(test.p_value, float),
         }
     )
+    return table.sort_values("term", kind="stable", ignore_index=True)
 
 
 CALLS = {"ph_check": ph_check}
