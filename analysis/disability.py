@@ -20,28 +20,28 @@ def cdw_events(ds: Dataset, filters: Filters, confirm_days: int) -> pd.DataFrame
 
 def cdw_time_counts(ds: Dataset, filters: Filters) -> dict[str, pd.DataFrame]:
     """The cdw_time_counts rows of each definition ('cdw_3m', 'cdw_6m'): distinct (pooled, subtype,
-    evaluable, months, event) with their patients and RAW events, from one query (shared by every
-    call of a page: the summary and the curves then fit the same rows, so lifelines fits once)."""
+    months, event) of the evaluable patients with their patients and RAW events, from one query
+    (shared by every call of a page: the summary and the curves then fit the same rows, so
+    lifelines fits each group once)."""
     rows = ds.run("cdw_time_counts", filters, confirm_days=tuple(CONFIRM_DAYS.values()))
     days = rows.pop("confirm_days").to_numpy()
     return {key: rows[days == d] for key, d in CONFIRM_DAYS.items()}
 
 
 def _times(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """The Kaplan–Meier input of one group's counted rows: evaluable (months, event, patients)."""
-    evaluable = rows[rows["evaluable"].to_numpy()]
-    return evaluable["months"], evaluable["event"], evaluable["patients"]
+    """The Kaplan–Meier input of one group's counted rows: (months, event, patients)."""
+    return rows["months"], rows["event"], rows["patients"]
 
 
-def cdw_group(rows: pd.DataFrame) -> dict:
-    """Counts and Kaplan–Meier estimates at 12 and 24 months for one group's counted rows."""
-    evaluable, event = rows["evaluable"].to_numpy(), rows["event"].to_numpy()
-    patients = rows["patients"].to_numpy()
-    events, raw = int(patients[event].sum()), int(rows["raw"].sum())
+def cdw_group(rows: pd.DataFrame, patients: int) -> dict:
+    """Counts and Kaplan–Meier estimates at 12 and 24 months for one group's counted rows (of its
+    evaluable patients) and its number of selected patients."""
+    counts, event = rows["patients"].to_numpy(), rows["event"].to_numpy()
+    evaluable, events, raw = int(counts.sum()), int(counts[event].sum()), int(rows["raw"].sum())
     kmf = kaplan_meier(*_times(rows))
     return {
-        "evaluable": int(patients[evaluable].sum()),
-        "not_evaluable": int(patients[~evaluable].sum()),
+        "evaluable": evaluable,
+        "not_evaluable": patients - evaluable,
         "events": events,
         "pira": events - raw,
         "raw": raw,
@@ -49,13 +49,16 @@ def cdw_group(rows: pd.DataFrame) -> dict:
     }
 
 
-def cdw_summary(rows: pd.DataFrame, order: list[str]) -> dict:
-    """One CDW definition: all and per subtype, with the log-rank p across subtypes."""
+def cdw_summary(rows: pd.DataFrame, patients: dict[str, int]) -> dict:
+    """One CDW definition: all and per subtype (patients: the selected per group, 'all' first, then
+    the subtypes in order), with the log-rank p across subtypes."""
     pooled = rows["pooled"].to_numpy()
     by_subtype = rows[~pooled]
-    result = {"all": cdw_group(rows[pooled])}
-    result |= {g: cdw_group(by_subtype[by_subtype["subtype"] == g]) for g in order}
-    times = by_subtype[by_subtype["evaluable"].to_numpy() & by_subtype["subtype"].notna()]
+    result = {
+        g: cdw_group(rows[pooled] if g == "all" else by_subtype[by_subtype["subtype"] == g], n)
+        for g, n in patients.items()
+    }
+    times = by_subtype[by_subtype["subtype"].notna()]
     result["logrank_p"] = logrank_p(
         times["months"], times["event"], times["subtype"], times["patients"]
     )
@@ -65,11 +68,14 @@ def cdw_summary(rows: pd.DataFrame, order: list[str]) -> dict:
 def disability_summary(ds: Dataset, filters: Filters) -> dict | None:
     """CDW-3m and CDW-6m for the selected patients; None when no patient is evaluable."""
     frames = cdw_time_counts(ds, filters)
-    first = frames["cdw_3m"]
-    if not first["evaluable"].any():
+    if frames["cdw_3m"].empty:
         return None
-    order = subtype_order(first.loc[~first["pooled"].to_numpy(), "subtype"].unique())
-    return {key: cdw_summary(rows, order) for key, rows in frames.items()}
+    # the selection's patients per group (the summary's counts read the same rows)
+    groups = ds.run("group_summary", filters)
+    by_subtype = dict(zip(groups["subtype"], groups["patients"]))
+    patients = {"all": int(groups.loc[groups["subtype"].isna(), "patients"].iloc[0])}
+    patients |= {g: int(by_subtype[g]) for g in subtype_order(groups["subtype"].dropna())}
+    return {key: cdw_summary(rows, patients) for key, rows in frames.items()}
 
 
 def cdw_curves(ds: Dataset, filters: Filters, confirm_days: int) -> list[survival.Curve]:
@@ -77,17 +83,16 @@ def cdw_curves(ds: Dataset, filters: Filters, confirm_days: int) -> list[surviva
     key = next(k for k, d in CONFIRM_DAYS.items() if d == confirm_days)
     rows = cdw_time_counts(ds, filters)[key]
     rows = rows[~rows["pooled"].to_numpy()]
-    present = rows.loc[rows["evaluable"].to_numpy(), "subtype"].unique()
     return [
-        survival.curve(g, *_times(rows[rows["subtype"] == g])) for g in subtype_order(present)
+        survival.curve(g, *_times(rows[rows["subtype"] == g]))
+        for g in subtype_order(rows["subtype"].unique())
     ]
 
 
 def cdw_patients(ds: Dataset, filters: Filters) -> pd.DataFrame:
     """One row per patient with a CDW-3m event: subtype, months to the worsening and to its 3- and
     6-month confirmations (6-month columns null without a CDW-6m event), and RAW for each."""
-    return ds.run("cdw_patients", filters, confirm_3m=CONFIRM_DAYS["cdw_3m"],
-                  confirm_6m=CONFIRM_DAYS["cdw_6m"])
+    return ds.run("cdw_patients", filters)
 
 
 CALLS = {"cdw_curves": cdw_curves, "cdw_patients": cdw_patients}

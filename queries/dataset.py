@@ -30,7 +30,7 @@ ON_FIRST_USE = (
     (("adverse_event_facts", "mri_facts"), ("adverse_event_facts", "mri_facts")),
     (("swimmer_event_facts",), ("swimmer_event_facts",)),
     (("edss_values", "edss_visit_values", "relapse_values"), ("edss_values",)),
-    (("cdw_facts",), ("edss_values", "cdw_facts")),
+    (("cdw_facts", "cdw_event_facts"), ("edss_values", "cdw_facts")),
 )
 # the statements that build tables from the data: their tables live in an in-memory database that
 # compresses them (a tenth of the memory at 100,000 patients), each read through a view of its name

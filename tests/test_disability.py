@@ -341,8 +341,8 @@ def test_disability_matches_the_independent_reference(tmp_path, seed):
 
 def test_counted_rows_are_the_per_patient_rows_counted(tmp_path):
     # cdw_time_counts (the summary's and the curves' input) against cdw_events, one row per patient,
-    # counted here with pandas: per subtype and pooled, evaluable (months, event) with their patients
-    # and RAW events, and one row of the not evaluable
+    # counted here with pandas: per subtype and pooled, the evaluable patients' (months, event) with
+    # their number of patients and of RAW events
     from analysis.disability import cdw_time_counts
 
     for folder in (Path(__file__).parents[1] / "data" / "demo",
@@ -351,16 +351,16 @@ def test_counted_rows_are_the_per_patient_rows_counted(tmp_path):
         for f in (Filters(), Filters(subtypes=("RRMS", "NMOSD"), followup_min=12.0)):
             counted = cdw_time_counts(ds, f)
             for key, days in (("cdw_3m", 84), ("cdw_6m", 168)):
-                rows = cdw_events(ds, f, days).assign(raw=lambda d: d["relapse_associated"].eq(True))
+                rows = cdw_events(ds, f, days)
+                rows = rows[rows["evaluable"]].assign(raw=lambda d: d["relapse_associated"].eq(True))
                 got = counted[key]
                 for pooled, keys in ((True, []), (False, ["subtype"])):
-                    want = (rows.groupby([*keys, "evaluable", "months", "event"], dropna=False)
+                    want = (rows.groupby([*keys, "months", "event"])
                             .agg(patients=("raw", "size"), raw=("raw", "sum")).reset_index())
-                    mine = got[got["pooled"] == pooled][[*keys, "evaluable", "months", "event",
-                                                        "patients", "raw"]]
+                    mine = got[got["pooled"] == pooled][[*keys, "months", "event", "patients", "raw"]]
                     pd.testing.assert_frame_equal(
-                        mine.sort_values([*keys, "evaluable", "months"]).reset_index(drop=True),
-                        want.sort_values([*keys, "evaluable", "months"]).reset_index(drop=True),
+                        mine.sort_values([*keys, "months", "event"]).reset_index(drop=True),
+                        want.sort_values([*keys, "months", "event"]).reset_index(drop=True),
                         check_dtype=False,
                     )
 
@@ -387,8 +387,9 @@ def test_summary_from_counted_rows_equals_lifelines_on_one_row_per_patient(tmp_p
                     assert got["s"] == kmf.survival_function_.loc[at].iloc[0]
                 events = group[group["event"].astype(bool)]
                 raw = int(events["relapse_associated"].eq(True).sum())
-                assert (d[key][g]["evaluable"], d[key][g]["events"], d[key][g]["raw"]) == (
-                    len(group), len(events), raw)
+                selected = rows if g == "all" else rows[rows["subtype"] == g]
+                assert (d[key][g]["evaluable"], d[key][g]["not_evaluable"], d[key][g]["events"],
+                        d[key][g]["raw"]) == (len(group), len(selected) - len(group), len(events), raw)
             expected = multivariate_logrank_test(
                 evaluable["months"], evaluable["subtype"], evaluable["event"].astype(bool)).p_value
             assert d[key]["logrank_p"] == pytest.approx(expected, rel=1e-12)

@@ -1,4 +1,4 @@
--- Built on the first query that reads it (queries/dataset.py ON_FIRST_USE: the EDSS page, confirmed
+-- Built on the first query that reads one of its tables (queries/dataset.py ON_FIRST_USE: the EDSS page, confirmed
 -- disability worsening), in the compressed facts database, after edss_values.sql; all patients, no
 -- filter: a patient's CDW does not depend on the selection, so a filter change only selects rows.
 -- cdw_facts: one row per evaluable patient (>= 1 EDSS assessment inside the window: date > first
@@ -12,6 +12,8 @@
 -- Reads edss_values and relapse_values (edss_values.sql: months since the first dose, which are
 -- whole days / days_per_month, so the days come back exactly by rounding).
 -- No parameters.
+--
+-- cdw_facts:
 create or replace table cdw_facts as
 with constants as (
     select days_per_month from contract_constants
@@ -96,3 +98,20 @@ cross join definitions d
 left join confirmation f on f.sample_rank = l.sample_rank and f.confirm_days = d.confirm_days
 left join relapse_near n on n.sample_rank = l.sample_rank and n.confirm_days = d.confirm_days
 order by l.sample_rank, d.confirm_days
+;
+-- cdw_event_facts: one row per patient with a CDW-3m event, both definitions side by side (the
+-- CDW-6m columns null without a CDW-6m event: a CDW-6m event is always a CDW-3m event, not always
+-- at the same worsening), for the list of patients with a worsening; sorted by sample_rank.
+create or replace table cdw_event_facts as
+select
+    t.sample_rank,
+    t.months as months_3m,
+    t.confirm_months as confirm_months_3m,
+    t.relapse_associated as relapse_associated_3m,
+    x.months as months_6m,
+    x.confirm_months as confirm_months_6m,
+    x.relapse_associated as relapse_associated_6m
+from cdw_facts t
+left join cdw_facts x on x.sample_rank = t.sample_rank and x.confirm_days = 168 and x.event
+where t.confirm_days = 84 and t.event
+order by t.sample_rank

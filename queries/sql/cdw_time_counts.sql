@@ -1,9 +1,8 @@
 -- The Kaplan–Meier input of time to CDW (cdw_facts.sql, built once), for each definition D in
 -- $confirm_days: one row per distinct (subtype, months, event) among the selected evaluable patients
--- (evaluable true) with their number of patients and of RAW events among them, the same rows pooled
--- over the subtypes (pooled true, subtype null), and per subtype and pooled one row of the patients who
--- are not evaluable (no EDSS assessment inside the window: evaluable false, months null, event false;
--- absent when there are none).
+-- (>= 1 EDSS assessment inside the window) with their number of patients and of RAW events among
+-- them, and the same rows pooled over the subtypes (pooled true, subtype null). The patients who are
+-- not evaluable are the selection's others (analysis.disability counts them from group_summary).
 -- $filters: the selection (one struct, see selected_patients.sql); $confirm_days: the list of D
 -- (84 for CDW-3m, 168 for CDW-6m).
 with selected as (
@@ -17,34 +16,16 @@ evaluable as (
     join selected s using (sample_rank)
     where list_contains($confirm_days, f.confirm_days)
 ),
-counted as (
+final as (
     select
-        confirm_days, grouping(subtype) = 1 as pooled, subtype, true as evaluable, months, event,
+        confirm_days,
+        grouping(subtype) = 1 as pooled,
+        subtype,
+        months,
+        event,
         cast(count(*) as integer) as patients,
         cast(count(*) filter (relapse_associated) as integer) as raw
     from evaluable
     group by grouping sets ((confirm_days, subtype, months, event), (confirm_days, months, event))
-),
--- the not evaluable: each group's selected patients less its evaluable ones
-totals as (
-    select grouping(subtype) = 1 as pooled, subtype, cast(count(*) as integer) as patients
-    from selected
-    group by grouping sets ((subtype), ())
-),
-evaluated as (
-    select confirm_days, pooled, subtype, cast(sum(patients) as integer) as patients
-    from counted
-    group by all
-),
-not_evaluable as (
-    select d.confirm_days, t.pooled, t.subtype, false as evaluable, cast(null as double) as months,
-        false as event, t.patients - coalesce(e.patients, 0) as patients, cast(0 as integer) as raw
-    from totals t
-    cross join (select unnest($confirm_days) as confirm_days) d
-    left join evaluated e on e.confirm_days = d.confirm_days and e.pooled = t.pooled
-        and e.subtype is not distinct from t.subtype
-),
-final as (
-    select * from counted union all select * from not_evaluable where patients > 0
 )
-select * from final order by confirm_days, pooled desc, subtype, evaluable, months, event
+select * from final order by confirm_days, pooled desc, subtype, months, event
