@@ -308,15 +308,19 @@ def test_ph_check_equals_lifelines_test_on_the_demo_and_a_random_cohort(tmp_path
 
 
 def test_vectorised_efron_values_equal_lifelines_batch_and_single_loops(tmp_path):
-    from analysis.models import efron_values
+    from analysis.models import efron_layout, efron_values
 
     for data in _demo_and_random_cox_data(tmp_path):
         fitter = CoxPHFitter().fit(data, "months", "event")._model
         x, t, e, w, *_ = fitter._preprocess_dataframe(data)
         x = (x - x.mean(0)) / x.std(0)
         d = x.shape[1]
+        arrays = (x.to_numpy(), t.to_numpy(), e.to_numpy(), w.to_numpy())
         for beta in (np.zeros(d), np.linspace(-0.5, 0.5, d)):
-            got = efron_values(x.to_numpy(), t.to_numpy(), e.to_numpy(), w.to_numpy(), beta)
+            got = efron_values(*arrays, beta)
+            # the layout the Newton steps share is the one each call would take
+            for a, b in zip(efron_values(*arrays, beta, efron_layout(*arrays)), got):
+                assert np.array_equal(a, b)
             for lifelines_loop in (fitter._get_efron_values_batch, fitter._get_efron_values_single):
                 hessian, gradient, log_lik = lifelines_loop(x, t, e, w, None, beta.copy())
                 np.testing.assert_allclose(got[0], hessian, rtol=1e-12, atol=1e-9)
