@@ -343,7 +343,7 @@ def _negative_binomial(y: np.ndarray, exog: np.ndarray, exposure: np.ndarray):
             # statsmodels' sum of finite terms
             columns = self._columns
             self._ones = {j: np.flatnonzero(c) for j, c in enumerate(columns)
-                          if np.isin(c, (0.0, 1.0)).all() and not c.all()}
+                          if ((c == 0) | (c == 1)).all() and not c.all()}
             # every other column's terms (the intercept's, the measurements'), two by two: each
             # pair is one complex number per row
             self._full = [j for j in range(len(columns)) if j not in self._ones]
@@ -525,8 +525,9 @@ def scaled_schoenfeld(cph, data: pd.DataFrame) -> pd.DataFrame:
     terms_l = (risk_x[g] - share[:, None] * tie_x[g]) / ((risk[g] - share * tie[g]) * tc)[:, None]
     mean = np.zeros((len(starts), x.shape[1]))
     np.add.at(mean, g, terms_l)
-    residuals = pd.DataFrame(x[e] - mean[group[e]], columns=terms)
-    return cph.event_observed.sum() * residuals.dot(cph.variance_matrix_)
+    # lifelines' residuals.dot(variance_matrix_) × events, on the arrays (pandas' dot is np.dot)
+    scaled = cph.event_observed.sum() * np.dot(x[e] - mean[group[e]], cph.variance_matrix_.values)
+    return pd.DataFrame(scaled, columns=cph.variance_matrix_.columns)
 
 
 def ph_check(ds: Dataset, filters: Filters) -> pd.DataFrame | None:
