@@ -411,3 +411,20 @@ def test_cdw_patients_are_the_three_month_events_with_their_six_month_event(tmp_
         got = cdw_patients(ds, Filters())
 
         pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_cdw_facts_are_built_on_the_first_cdw_query_once_not_when_the_dataset_opens():
+    # opening stays fast (queries/dataset.py ON_FIRST_USE): the CDW of every patient is built by the
+    # first query that reads it, then a filter change only selects rows of it
+    ds = Dataset(Path(__file__).parents[1] / "data" / "demo")
+    built = "select table_name from duckdb_tables() where database_name = 'facts'"
+
+    assert "cdw_facts" not in set(ds._con.execute(built).df()["table_name"])
+    disability_summary(ds, Filters())
+    tables = set(ds._con.execute(built).df()["table_name"])
+    disability_summary(ds, Filters(subtypes=("RRMS",)))
+
+    assert {"cdw_facts", "cdw_event_facts", "edss_values"} <= tables
+    assert set(ds._con.execute(built).df()["table_name"]) == tables
+    assert len(ds.sql("select * from cdw_facts")) == 2 * len(ds.sql(
+        "select distinct sample_rank from edss_values where visit > 0"))
