@@ -2,8 +2,8 @@
 -- relapse inside the window or to the last follow-up (rfs_months, rfs_event), relapses inside the
 -- window, patient-years, and the covariates (age at first dose, male sex, baseline EDSS, subtype,
 -- disease duration). The subtype comes as its position in $subtypes (subtype_code), text only for a
--- subtype not in that list (other_subtype, else null): 30,000 texts take pandas longer than the
--- query itself.
+-- subtype not in that list (other_subtype, else null), and sex as male: text is the slowest part of
+-- handing 30,000 rows to pandas.
 -- $filters: the selection (one struct, see selected_patients.sql); $subtypes: the contract's
 -- subtypes (a list).
 with selected as (
