@@ -14,7 +14,8 @@ AT_MONTHS = (12, 24)
 
 def cdw_events(ds: Dataset, filters: Filters, confirm_days: int) -> pd.DataFrame:
     """One row per selected patient for the definition D = confirm_days (cdw_events.sql): subtype,
-    evaluable, CDW event, months to the worsening (or censored) and to its confirmation, RAW."""
+    evaluable, CDW event, months to the worsening (or censored) and to its confirmation, RAW. The
+    definition patient by patient, as tests check it; the figures read cdw_time_counts."""
     return ds.run("cdw_events", filters, confirm_days=(confirm_days,)).drop(columns="confirm_days")
 
 
