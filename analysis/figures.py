@@ -113,21 +113,25 @@ def lab_values(
         ds.run("lab_values_by_interval", filters, tests=tests, below=below) if by_interval
         else pd.DataFrame(columns=["test", *LAB_INTERVAL_COLUMNS])
     )
-    of_test, interval_of_test = rows["test"].to_numpy(), intervals["test"].to_numpy()
+    # columns first, then rows: each selection copies only what the charts read
+    values = rows[LAB_VALUE_COLUMNS]
+    test_of, in_sample = rows["test"].to_numpy(), rows["in_sample"].to_numpy(dtype=bool)
+    low_value, interval_of = rows["low"].to_numpy(dtype=bool), intervals["test"].to_numpy()
     result = {}
     for test, bound in zip(tests, low):
-        drawn = rows[of_test == test]
+        of_test = test_of == test
         # every row of a test carries its totals; a test without a selected value has no row
-        n = int(drawn["patients"].iat[0]) if len(drawn) else 0
+        first = np.flatnonzero(of_test)[:1]
+        n = int(rows["patients"].iat[first[0]]) if len(first) else 0
+        sample = values[of_test & in_sample].reset_index(drop=True)
+        sample["sampled"] = n > max_patients
         result[test] = {
-            "sample": drawn.loc[drawn["in_sample"].to_numpy(dtype=bool), LAB_VALUE_COLUMNS]
-            .assign(sampled=n > max_patients).reset_index(drop=True),
-            "by_interval": intervals.loc[interval_of_test == test, LAB_INTERVAL_COLUMNS]
+            "sample": sample,
+            "by_interval": intervals.loc[interval_of == test, LAB_INTERVAL_COLUMNS]
             .reset_index(drop=True),
             "patients": n,
-            "values": int(drawn["values"].iat[0]) if len(drawn) else 0,
-            "low": None if bound is None
-            else drawn.loc[drawn["low"].to_numpy(dtype=bool), LAB_VALUE_COLUMNS].reset_index(drop=True),
+            "values": int(rows["values"].iat[first[0]]) if len(first) else 0,
+            "low": None if bound is None else values[of_test & low_value].reset_index(drop=True),
         }
     return result
 

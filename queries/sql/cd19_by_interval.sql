@@ -10,12 +10,7 @@
 -- The samples, their months and which rows count a patient come from cd19_facts (cd19_facts.sql),
 -- built once; the selection joins them on the patient's sample_rank, and they are grouped on series
 -- (one number per test and unit).
-with placed as (
-    select c.*
-    from cd19_facts c
-    join selected_patients($filters) s using (sample_rank)
-),
-grouped as (
+with grouped as (
     select
         series,
         month,
@@ -27,23 +22,22 @@ grouped as (
         quantile_cont(value, [0.25, 0.5, 0.75]) as quartiles,
         count(*) filter (classified_patient) as classified_patients,
         count(*) filter (repopulated_patient) as repopulated_patients
-    from placed
+    from cd19_facts c
+    join selected_patients($filters) s using (sample_rank)
     group by series, month
 ),
-main_unit as (
-    -- per test, only the unit with the most samples (ties: the first by name), so that a chart has
-    -- one axis
-    select series
+per_series as (
+    select *, sum(samples) over (partition by series) as series_samples
     from grouped
-    group by series, test, unit
-    qualify row_number() over (partition by test order by sum(samples) desc, unit) = 1
 ),
 final as (
     select
         test, unit, month, samples, patients,
         quartiles[1] as q1, quartiles[2] as median, quartiles[3] as q3,
         classified_patients, repopulated_patients
-    from grouped
-    semi join main_unit using (series)
+    from per_series
+    -- per test, only the unit with the most samples (ties: the first by name), so that a chart has
+    -- one axis
+    qualify series = first_value(series) over (partition by test order by series_samples desc, unit)
 )
 select * from final order by test, unit, month
