@@ -44,10 +44,10 @@ CONSTANTS = {"days_per_month": DAYS_PER_MONTH, "days_per_year": DAYS_PER_YEAR}
 # first virtual-care and lab queries spill part of their aggregation and take longer once)
 MEMORY_LIMIT = "128MB"
 # Dataset.run keeps up to this many recent results, together at most this many bytes (pandas'
-# shallow count): one page reads the same per-patient rows in several figures (edss_change_values
-# for the change tests and the change statistics, model_values for both models, cdw_events for the
-# CDW summary, curves and patients), so those are kept too, not only small results; 16 MiB holds a
-# page's shared rows for a selection of 30,000 patients (32 MiB added ~16 MiB to the peak at 100k)
+# shallow count): one page reads the same rows in several figures (model_values for both models
+# and the PH check, cdw_time_counts for the CDW summary and curves, group_summary everywhere), so
+# larger results are kept too, not only small ones; 16 MiB holds a page's shared rows for a
+# selection of 30,000 patients (32 MiB added ~16 MiB to the peak at 100k)
 RECENT_RESULTS, RECENT_MAX_BYTES = 64, 16 * 2**20
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
