@@ -13,7 +13,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from analysis.bcells import bcell_rows
+from analysis.bcells import bcell_rows, main_unit
 from analysis.figures import adverse_events, lab_values
 from analysis.stats import clopper_pearson, proportion
 from queries import Dataset, Filters
@@ -246,7 +246,7 @@ def test_cd19_rows_equal_pandas_over_the_values_placed_in_their_course(tmp_path,
     main = totals.sort_values("samples", ascending=False, kind="stable").drop_duplicates("test")
     expected = expected.merge(main[["test", "unit"]], on=["test", "unit"])
 
-    rows = Dataset(folder).run("cd19_by_interval", f)
+    rows = bcell_rows(Dataset(folder), f)
 
     key = ["test", "unit", "month"]
     assert rows[key].values.tolist() == expected[key].values.tolist()
@@ -256,6 +256,23 @@ def test_cd19_rows_equal_pandas_over_the_values_placed_in_their_course(tmp_path,
     assert rows["repopulated_patients"].tolist() == expected["repopulated"].astype(int).tolist()
     assert_allclose(rows[["q1", "median", "q3"]], expected[["q1", "median", "q3"]], rtol=1e-12)
     assert rows.groupby("test")["unit"].nunique().max() == 1
+
+
+def test_main_unit_keeps_each_tests_unit_with_most_samples_ties_to_the_first_by_name():
+    # by hand: CD19 in "%" 3 + 4 = 7 samples, in "cells/µL" 5 + 2 = 7 (a tie: "%" sorts first);
+    # IgG in "g/L" 2, in "mg/dL" 9 (more samples, though later by name than "g/L")
+    rows = pd.DataFrame({
+        "test": ["CD19", "CD19", "CD19", "CD19", "IgG", "IgG", "IgG"],
+        "unit": ["%", "%", "cells/µL", "cells/µL", "g/L", "mg/dL", "mg/dL"],
+        "month": [0, 1, 0, 1, 0, 0, 1],
+        "samples": [3, 4, 5, 2, 2, 4, 5],
+    })
+
+    kept = main_unit(rows)
+
+    assert kept[["test", "unit", "month"]].values.tolist() == [
+        ["CD19", "%", 0], ["CD19", "%", 1], ["IgG", "mg/dL", 0], ["IgG", "mg/dL", 1]]
+    assert main_unit(rows.iloc[:0]).empty
 
 
 def test_clopper_pearson_in_one_call_equals_scipys_binomtest():

@@ -1,11 +1,11 @@
--- One row per lab test (CD19, IgG) and whole month since the start of the patient's last course
--- before the sample (0 = within the first month), in the test's unit with the most samples (so that
--- a chart has one axis): samples inside the window (after the first-dose day, up to last follow-up)
--- taken after a course began, the patients they come from, the quartiles of the value, and for CD19
--- the patients classified and repopulated in that month (CD19 >= 1 when the unit is % of
--- lymphocytes, >= 10 when it is cells/µL; other units unclassified). A course starts at its first
--- dose inside the window; a sample on a dose day belongs to the course before (blood is drawn before
--- the infusion).
+-- One row per lab test (CD19, IgG), unit and whole month since the start of the patient's last course
+-- before the sample (0 = within the first month): samples inside the window (after the first-dose
+-- day, up to last follow-up) taken after a course began, the patients they come from, the quartiles
+-- of the value, and for CD19 the patients classified and repopulated in that month (CD19 >= 1 when
+-- the unit is % of lymphocytes, >= 10 when it is cells/µL; other units unclassified). A course starts
+-- at its first dose inside the window; a sample on a dose day belongs to the course before (blood is
+-- drawn before the infusion). Every unit of a test has its rows: analysis/bcells.py keeps the one
+-- with the most samples, so that a chart has one axis.
 -- $filters: the selection (one struct, see selected_patients.sql).
 -- The samples, their months and which rows count a patient come from cd19_facts (cd19_facts.sql),
 -- built once; the selection joins them on the patient's sample_rank, and they are grouped on series
@@ -26,18 +26,11 @@ with grouped as (
     join selected_patients($filters) s using (sample_rank)
     group by series, month
 ),
-per_series as (
-    select *, sum(samples) over (partition by series) as series_samples
-    from grouped
-),
 final as (
     select
         test, unit, month, samples, patients,
         quartiles[1] as q1, quartiles[2] as median, quartiles[3] as q3,
         classified_patients, repopulated_patients
-    from per_series
-    -- per test, only the unit with the most samples (ties: the first by name), so that a chart has
-    -- one axis
-    qualify series = first_value(series) over (partition by test order by series_samples desc, unit)
+    from grouped
 )
 select * from final order by test, unit, month
