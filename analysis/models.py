@@ -21,7 +21,7 @@ REFERENCE_SUBTYPE = "RRMS"
 def model_frame(ds: Dataset, filters: Filters) -> pd.DataFrame:
     """One row per selected patient: RFS time and event, relapses, patient-years, covariates."""
     # a fixed row order (by id), so that a fit on the same patients is the same fit
-    rows = ds.run("model_values", filters, subtypes=SUBTYPES)
+    rows = ds.run("model_values", filters, known_subtypes=SUBTYPES)
     others = sorted(set(rows["other_subtype"].dropna()))
     known = rows["subtype_code"].to_numpy(float)
     codes = np.where(np.isnan(known), -1, known - 1).astype(int)  # -1: missing
