@@ -126,8 +126,9 @@ def forget_fits() -> None:
 
 
 # a page fits the same group several times (the summary's estimates and the curves; CDW counts and
-# curves): the last few fits are kept
-@lru_cache(maxsize=8)
+# curves): the last few fits are kept, enough for the EDSS page's two CDW definitions of four
+# subtypes and their pooled groups (10 fits; each holds its counted rows, a few thousand at most)
+@lru_cache(maxsize=16)
 def _kaplan_meier(months: bytes, event: bytes, patients: bytes):
     """KaplanMeierFitter().fit on the times, events and patient counts given as their bytes."""
     from lifelines import KaplanMeierFitter  # slow import: only when a curve is needed
