@@ -11,11 +11,11 @@ final as (
         cast(v.test as varchar) as test,
         cast(v.subtype as varchar) as subtype,
         v.months_from,
-        count(*) filter (v.first_in_interval) as patients,
+        cast(count_if(v.first_in_interval) as bigint) as patients,
         count(*) as "values",
         median(v.value) as median,
         min(v.value) as minimum,
-        count(*) filter (v.value < c.below_bound) as below
+        cast(count_if(v.value < c.below_bound) as bigint) as below
     from lab_values_in_window($filters, $tests) v
     join charts c using (test)
     group by all
