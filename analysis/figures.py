@@ -114,7 +114,7 @@ def lab_values(
         else pd.DataFrame(columns=["test", *LAB_INTERVAL_COLUMNS])
     )
     # columns first, then rows: each selection copies only what the charts read
-    values = rows[LAB_VALUE_COLUMNS]
+    values, by_interval_rows = rows[LAB_VALUE_COLUMNS], intervals[LAB_INTERVAL_COLUMNS]
     test_of, in_sample = rows["test"].to_numpy(), rows["in_sample"].to_numpy(dtype=bool)
     low_value, interval_of = rows["low"].to_numpy(dtype=bool), intervals["test"].to_numpy()
     result = {}
@@ -127,8 +127,7 @@ def lab_values(
         sample["sampled"] = n > max_patients
         result[test] = {
             "sample": sample,
-            "by_interval": intervals.loc[interval_of == test, LAB_INTERVAL_COLUMNS]
-            .reset_index(drop=True),
+            "by_interval": by_interval_rows[interval_of == test].reset_index(drop=True),
             "patients": n,
             "values": int(rows["values"].iat[first[0]]) if len(first) else 0,
             "low": None if bound is None else values[of_test & low_value].reset_index(drop=True),
