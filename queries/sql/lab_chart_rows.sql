@@ -24,11 +24,12 @@ with per_test as (
 drawn_patients as (
     -- the sample is the first patients by sample_rank: a patient is in it when no later than its last
     select
-        test,
         patients,
         n_values,
         list_max(sample) as last_sampled,
-        unnest(list_distinct(list_concat(sample, coalesce(low_patients, [])))) as sample_rank
+        -- the patient and test as one number, as lab_facts.patient_test
+        cast(unnest(list_distinct(list_concat(sample, coalesce(low_patients, [])))) as bigint)
+            * len(enum_range(test)) + enum_code(test) as patient_test
     from per_test
 ),
 final as (
@@ -45,7 +46,7 @@ final as (
         d.patients,
         d.n_values as "values"
     from lab_facts l
-    join drawn_patients d using (test, sample_rank)
+    join drawn_patients d using (patient_test)
     join patient_facts p using (sample_rank)
     where list_contains($tests, l.test)
 )

@@ -19,10 +19,11 @@ create or replace type lab_subtype as enum (
 );
 -- lab_facts: one row per laboratory value inside its patient's window (after the first-dose day, up
 -- to last follow-up) with its 6-month interval since the first dose (months_from = 0, 6, 12, …); the
--- patient's subtype (read here, the join with the selection carries no column for every value); and
+-- patient's subtype (read here, the join with the selection carries no column for every value);
 -- whether the row is the first of its patient, test and interval (first_in_interval), which no filter
 -- changes: counting those rows counts patients, without a distinct count over the patients on every
--- filter change. Sorted by test, so that a query for one test skips the other tests' row groups.
+-- filter change; and the patient and test as one number (patient_test). Sorted by test, so that a
+-- query for one test skips the other tests' row groups.
 create or replace table lab_facts as
 with inside as (
     select
@@ -40,7 +41,11 @@ with inside as (
 )
 select
     *,
-    months_from is distinct from lag(months_from) over patient_test as first_in_interval
+    months_from is distinct from lag(months_from) over patient_test as first_in_interval,
+    -- the patient and test as one small number: a join on it with the few patients a chart draws
+    -- filters this table's rows as it reads them (a join on the two columns reads every value of the
+    -- tests)
+    cast(sample_rank as bigint) * len(enum_range(test)) + enum_code(test) as patient_test
 from inside
 window patient_test as (partition by test, sample_rank order by months_from)
 order by test
