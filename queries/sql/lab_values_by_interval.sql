@@ -11,11 +11,12 @@ final as (
         cast(v.test as varchar) as test,
         cast(v.subtype as varchar) as subtype,
         v.months_from,
-        cast(count_if(v.first_in_interval) as bigint) as patients,
+        cast(coalesce(count_if(v.first_in_interval), 0) as bigint) as patients,
         count(*) as "values",
         median(v.value) as median,
         min(v.value) as minimum,
-        cast(count_if(v.value < c.below_bound) as bigint) as below
+        -- count_if is null, not 0, where every condition is null (no bound)
+        cast(coalesce(count_if(v.value < c.below_bound), 0) as bigint) as below
     from lab_values_in_window($filters, $tests) v
     join charts c using (test)
     group by all
