@@ -128,8 +128,7 @@ def measure(n: int, repeats: int, page_calls: dict) -> dict:
     for _ in range(repeats):
         for key, query, params in (("first_use_s", "engagement_totals", {}),
                                    ("first_use_labs_s", "lab_chart_rows",
-                                    {"tests": ("IgG",), "below": (7.0,), "low": (None,),
-                                     "max_patients": 300, "by_interval": True})):
+                                    {"tests": ("IgG",), "low": (None,), "max_patients": 300})):
             fresh = Dataset(folder)
             start = time.perf_counter()
             fresh.run(query, Filters(), **params)
