@@ -166,11 +166,18 @@ def patient_lines(
     """One trace holding every patient's line of a group, broken between patients by gaps: hundreds
     of patients draw as fast as one (a trace per patient would not)."""
     rows = frame[frame[group] == name] if name is not None else frame
-    rows = rows.sort_values(["patient", x]).assign(_break=0)
-    breaks = rows.drop_duplicates("patient", keep="last").assign(**{x: np.nan, y: np.nan, "_break": 1})
-    lines = pd.concat([rows, breaks]).sort_values(["patient", "_break", x], kind="stable")
+    # by patient (sorted labels), then x; a gap after each patient's last point (numpy: a third of
+    # the time of sorting and concatenating data frames)
+    patients = rows["patient"].to_numpy()
+    codes = pd.factorize(patients, sort=True)[0]
+    order = np.lexsort((rows[x].to_numpy(), codes))
+    codes, patients = codes[order], patients[order]
+    ends = np.flatnonzero(np.diff(codes, append=-1)) + 1 if len(codes) else np.array([], int)
     return go.Scatter(
-        x=lines[x], y=lines[y], customdata=lines["patient"], mode="lines+markers" if markers else "lines",
+        x=np.insert(rows[x].to_numpy(dtype=float)[order], ends, np.nan),
+        y=np.insert(rows[y].to_numpy(dtype=float)[order], ends, np.nan),
+        customdata=np.insert(patients, ends, patients[ends - 1]),
+        mode="lines+markers" if markers else "lines",
         name=name, legendgroup=name, line={"color": colour, "width": 1}, marker={"size": 5},
         opacity=0.75, connectgaps=False, hovertemplate=hover + "<extra>" + (name or "") + "</extra>",
     )

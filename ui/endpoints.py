@@ -4,7 +4,6 @@ models (relapse-free survival page), B-cell repopulation between courses (safety
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from analysis import bcells, disability, models, survival
 from queries import Filters
@@ -12,7 +11,7 @@ from ui import data, privacy
 from ui.components import MAX_PATIENTS_DRAWN, chart, fmt, fmt_p, sample_note
 from ui.km import km_figure
 from ui.settings import min_count
-from ui.theme import colour, presenting
+from ui.theme import colour, customdata, figure, presenting
 
 CALLS = disability.CALLS | models.CALLS | bcells.CALLS
 MONTH = 30.4375
@@ -249,39 +248,48 @@ def cdw_timeline(f: Filters, d: dict) -> None:
     worsening, confirm = float(row["months_3m"]), float(row["confirm_months_3m"])
     raw_start = worsening - 90 / MONTH
 
-    fig = go.Figure()
-    fig.add_vrect(
-        x0=raw_start,
-        x1=confirm,
-        fillcolor="rgba(213, 94, 0, 0.10)",
-        line_width=0,
-        annotation_text="RAW window",
-        annotation_position="top left",
-    )
-    fig.add_hline(
-        y=baseline,
-        line_dash="dot",
-        line_color="#888888",
-        annotation_text=f"baseline {baseline:g}",
-        annotation_position="bottom right",
-    )
-    fig.add_hline(
-        y=baseline + step,
-        line_dash="dash",
-        line_color="#D55E00",
-        annotation_text=f"worsening threshold (+{step:g})",
-        annotation_position="top right",
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=edss["months"],
-            y=edss["edss"],
-            mode="lines+markers",
-            name="EDSS",
-            line={"color": colour(row["subtype"]), "width": 2.5},
-            hovertemplate="month %{x:.1f}: EDSS %{y:.1f}<extra></extra>",
-        )
-    )
+    # the shaded window and the two lines as add_vrect/add_hline lay them out, written into the
+    # layout at once (each add_* validated and searched the whole figure again)
+    annotation = {"showarrow": False, "xref": "x domain", "yref": "y"}
+    shapes = [
+        {
+            "type": "rect", "x0": raw_start, "x1": confirm, "xref": "x", "y0": 0, "y1": 1,
+            "yref": "y domain", "fillcolor": "rgba(213, 94, 0, 0.10)", "line": {"width": 0},
+        },
+        {
+            "type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": baseline,
+            "y1": baseline, "yref": "y", "line": {"color": "#888888", "dash": "dot"},
+        },
+        {
+            "type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": baseline + step,
+            "y1": baseline + step, "yref": "y", "line": {"color": "#D55E00", "dash": "dash"},
+        },
+    ]
+    annotations = [
+        {
+            "text": "RAW window", "showarrow": False, "x": min(raw_start, confirm),
+            "xanchor": "left", "xref": "x", "y": 1, "yanchor": "top", "yref": "y domain",
+        },
+        annotation | {
+            "text": f"baseline {baseline:g}", "x": 1, "xanchor": "right", "y": baseline,
+            "yanchor": "top",
+        },
+        annotation | {
+            "text": f"worsening threshold (+{step:g})", "x": 1, "xanchor": "right",
+            "y": baseline + step, "yanchor": "bottom",
+        },
+    ]
+    traces = [
+        {
+            "type": "scatter",
+            "x": edss["months"].to_numpy(),
+            "y": edss["edss"].to_numpy(),
+            "mode": "lines+markers",
+            "name": "EDSS",
+            "line": {"color": colour(row["subtype"]), "width": 2.5},
+            "hovertemplate": "month %{x:.1f}: EDSS %{y:.1f}<extra></extra>",
+        }
+    ]
     marks = [(worsening, "Worsening", "triangle-up"), (confirm, "Confirmed (3 months)", "star")]
     if pd.notna(row["months_6m"]):
         # the 6-month confirmed worsening may be a later one than the 3-month one
@@ -294,35 +302,45 @@ def cdw_timeline(f: Filters, d: dict) -> None:
             marks.append((confirm6, "Confirmed (6 months)", "star-diamond"))
     for x, name, symbol in marks:
         y = edss.loc[(edss["months"] - x).abs().idxmin(), "edss"]
-        fig.add_trace(
-            go.Scatter(
-                x=[x],
-                y=[y],
-                mode="markers",
-                name=name,
-                marker={
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [x],
+                "y": [y],
+                "mode": "markers",
+                "name": name,
+                "marker": {
                     "symbol": symbol,
                     "size": 16,
                     "color": "#D55E00",
                     "line": {"width": 1, "color": "#333333"},
                 },
-                hovertemplate=f"{name}: month %{{x:.1f}}<extra></extra>",
-            )
+                "hovertemplate": f"{name}: month %{{x:.1f}}<extra></extra>",
+            }
         )
     if not relapses.empty:
-        fig.add_trace(
-            go.Scatter(
-                x=relapses["months"],
-                y=[edss["edss"].max() + 0.6] * len(relapses),
-                mode="markers",
-                name="Relapse",
-                marker={"symbol": "x", "size": 12, "color": "#CC0000"},
-                hovertemplate="relapse at month %{x:.1f}<extra></extra>",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": relapses["months"].to_numpy(),
+                "y": [edss["edss"].max() + 0.6] * len(relapses),
+                "mode": "markers",
+                "name": "Relapse",
+                "marker": {"symbol": "x", "size": 12, "color": "#CC0000"},
+                "hovertemplate": "relapse at month %{x:.1f}<extra></extra>",
+            }
         )
-    fig.update_xaxes(title_text="Months since first dose", rangemode="tozero")
-    fig.update_yaxes(
-        title_text="EDSS", range=[max(0, edss["edss"].min() - 1), min(10, edss["edss"].max() + 1.2)]
+    fig = figure(
+        traces,
+        {
+            "shapes": shapes,
+            "annotations": annotations,
+            "xaxis": {"title": {"text": "Months since first dose"}, "rangemode": "tozero"},
+            "yaxis": {
+                "title": {"text": "EDSS"},
+                "range": [max(0, edss["edss"].min() - 1), min(10, edss["edss"].max() + 1.2)],
+            },
+        },
     )
     table = points.assign(patient=choice)[["patient", "kind", "months", "edss"]]
     kind = "RAW (relapse-associated)" if row["relapse_associated_3m"] else "PIRA"
@@ -501,14 +519,32 @@ def _ratio_rows(model: dict | None, key: str, name: str) -> list[dict]:
 
 
 def _forest(table: pd.DataFrame) -> go.Figure:
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        shared_yaxes=True,
-        horizontal_spacing=0.04,
-        subplot_titles=("<b>Hazard ratio</b> (first relapse)", "<b>Rate ratio</b> (relapses)"),
-    )
+    # two panels sharing the terms' axis, as make_subplots(rows=1, cols=2, shared_yaxes=True,
+    # horizontal_spacing=0.04, subplot_titles=…) lays them out, with add_vline's line at 1 on
+    # each drawn panel: written into one layout (see cdw_timeline)
     order = list(dict.fromkeys(table["Term"]))[::-1] if not table.empty else []
+    terms = {"categoryorder": "array", "categoryarray": order}
+    title_font = {"size": 18 if presenting() else 13}
+    layout = {
+        "xaxis": {"anchor": "y", "domain": [0.0, 0.48]},
+        "yaxis": {"anchor": "x", "domain": [0.0, 1.0]} | terms,
+        "xaxis2": {"anchor": "y2", "domain": [0.52, 1.0]},
+        "yaxis2": {
+            "anchor": "x2", "domain": [0.0, 1.0], "matches": "y", "showticklabels": False,
+        } | terms,
+        "annotations": [
+            {
+                "text": text, "font": title_font, "showarrow": False, "x": x, "xanchor": "center",
+                "xref": "paper", "y": 1.0, "yanchor": "bottom", "yref": "paper",
+            }
+            for text, x in (
+                ("<b>Hazard ratio</b> (first relapse)", 0.24),
+                ("<b>Rate ratio</b> (relapses)", 0.76),
+            )
+        ],
+        "shapes": [],
+    }
+    traces = []
     for col, name, mark in ((1, "Hazard ratio", "#0072B2"), (2, "Rate ratio", "#009E73")):
         rows = (
             table[table["Model"] == name].dropna(subset=["ratio", "ci_low", "ci_high"])
@@ -517,35 +553,40 @@ def _forest(table: pd.DataFrame) -> go.Figure:
         )
         if rows.empty:
             continue
-        fig.add_trace(
-            go.Scatter(
-                x=rows["ratio"],
-                y=rows["Term"],
-                mode="markers",
-                name=name,
-                showlegend=False,
-                marker={"symbol": "square", "size": 11, "color": mark},
-                error_x={
+        axis = "" if col == 1 else str(col)
+        traces.append(
+            {
+                "type": "scatter",
+                "x": rows["ratio"].to_numpy(),
+                "y": rows["Term"].to_numpy(),
+                "mode": "markers",
+                "name": name,
+                "showlegend": False,
+                "marker": {"symbol": "square", "size": 11, "color": mark},
+                "error_x": {
                     "type": "data",
                     "symmetric": False,
-                    "array": rows["ci_high"] - rows["ratio"],
-                    "arrayminus": rows["ratio"] - rows["ci_low"],
+                    "array": (rows["ci_high"] - rows["ratio"]).to_numpy(),
+                    "arrayminus": (rows["ratio"] - rows["ci_low"]).to_numpy(),
                     "color": mark,
                     "thickness": 2,
                     "width": 6,
                 },
-                customdata=rows[["Estimate (95 % CI)", "p"]].to_numpy(),
-                hovertemplate="<b>%{y}</b><br>" + name + " %{customdata[0]}<br>%{customdata[1]}"
+                "customdata": rows[["Estimate (95 % CI)", "p"]].to_numpy(),
+                "hovertemplate": "<b>%{y}</b><br>" + name + " %{customdata[0]}<br>%{customdata[1]}"
                 "<extra></extra>",
-            ),
-            row=1,
-            col=col,
+                "xaxis": f"x{axis}",
+                "yaxis": f"y{axis}",
+            }
         )
-        fig.add_vline(x=1, line_dash="dot", line_color="#888888", row=1, col=col)
-        fig.update_xaxes(type="log", title_text=f"{name} (log scale)", row=1, col=col)
-    fig.update_yaxes(categoryorder="array", categoryarray=order)
-    fig.update_annotations(font={"size": 18 if presenting() else 13})
-    return fig
+        layout["shapes"].append(
+            {
+                "type": "line", "x0": 1, "x1": 1, "xref": f"x{axis}", "y0": 0, "y1": 1,
+                "yref": f"y{axis} domain", "line": {"color": "#888888", "dash": "dot"},
+            }
+        )
+        layout[f"xaxis{axis}"] |= {"type": "log", "title": {"text": f"{name} (log scale)"}}
+    return figure(traces, layout)
 
 
 def _no_model_reason(s: dict) -> str:
@@ -583,62 +624,85 @@ def bcell_section(f: Filters, s: dict) -> None:
         "≥ 1 % of lymphocytes" if unit == "%" else "≥ 10 cells/µL" if unit == "cells/µL" else None
     )
 
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        horizontal_spacing=0.1,
-        subplot_titles=(
-            f"<b>CD19</b> ({unit})",
-            f"<b>IgG</b> ({igg['unit'].iloc[0] if len(igg) else 'n/a'})",
-        ),
-    )
+    # two panels as make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=…) lays
+    # them out, and the threshold lines as add_hline(row=, col=) draws them (on a panel with a
+    # trace only), written into one layout: the helpers validated and searched the figure each time
+    title_font = {"size": 18 if presenting() else 13}
+    layout = {
+        "xaxis": {"anchor": "y", "domain": [0.0, 0.45]},
+        "yaxis": {"anchor": "x", "domain": [0.0, 1.0], "rangemode": "tozero"},
+        "xaxis2": {"anchor": "y2", "domain": [0.55, 1.0]},
+        "yaxis2": {"anchor": "x2", "domain": [0.0, 1.0]},
+        "annotations": [
+            {
+                "text": text, "font": title_font, "showarrow": False, "x": x, "xanchor": "center",
+                "xref": "paper", "y": 1.0, "yanchor": "bottom", "yref": "paper",
+            }
+            for text, x in (
+                (f"<b>CD19</b> ({unit})", 0.225),
+                (f"<b>IgG</b> ({igg['unit'].iloc[0] if len(igg) else 'n/a'})", 0.775),
+            )
+        ],
+        "shapes": [],
+    }
+    traces = []
     for col, frame, mark in ((1, cd19, "#0072B2"), (2, igg, "#009E73")):
         if frame.empty:
             continue
-        fig.add_trace(
-            go.Scatter(
-                x=frame["month"],
-                y=frame["median"],
-                mode="lines+markers",
-                showlegend=False,
-                line={"color": mark, "width": 2.5},
-                marker={"size": 8},
-                error_y={
+        axis = "" if col == 1 else str(col)
+        traces.append(
+            {
+                "type": "scatter",
+                "x": frame["month"].to_numpy(),
+                "y": frame["median"].to_numpy(),
+                "mode": "lines+markers",
+                "showlegend": False,
+                "line": {"color": mark, "width": 2.5},
+                "marker": {"size": 8},
+                "error_y": {
                     "type": "data",
                     "symmetric": False,
-                    "array": frame["q3"] - frame["median"],
-                    "arrayminus": frame["median"] - frame["q1"],
+                    "array": (frame["q3"] - frame["median"]).to_numpy(),
+                    "arrayminus": (frame["median"] - frame["q1"]).to_numpy(),
                     "color": mark,
                     "thickness": 1.5,
                 },
-                customdata=list(
-                    zip(frame["q1"], frame["q3"], frame["patients"].map(privacy.count))
+                "customdata": customdata(
+                    frame["q1"], frame["q3"], [privacy.count(n) for n in frame["patients"]]
                 ),
-                hovertemplate="month %{x}: median %{y:.2f} (IQR %{customdata[0]:.2f}–"
+                "hovertemplate": "month %{x}: median %{y:.2f} (IQR %{customdata[0]:.2f}–"
                 "%{customdata[1]:.2f}), %{customdata[2]} patients<extra></extra>",
-            ),
-            row=1,
-            col=col,
+                "xaxis": f"x{axis}",
+                "yaxis": f"y{axis}",
+            }
         )
-        fig.update_xaxes(title_text="Months since the last course began", dtick=1, row=1, col=col)
+        layout[f"xaxis{axis}"] |= {
+            "title": {"text": "Months since the last course began"}, "dtick": 1
+        }
+    lines = []
     if rule and unit == "cells/µL":
-        fig.add_hline(
-            y=10,
-            line_dash="dash",
-            line_color="#D55E00",
-            row=1,
-            col=1,
-            annotation_text="10 cells/µL",
-        )
+        lines.append((cd19, "", 10, "10 cells/µL"))
     elif rule:
-        fig.add_hline(
-            y=1, line_dash="dash", line_color="#D55E00", row=1, col=1, annotation_text="1 %"
-        )
+        lines.append((cd19, "", 1, "1 %"))
     if len(igg) and igg["unit"].iloc[0] == "g/L":
-        fig.add_hline(y=f.igg_threshold, line_dash="dash", line_color="#D55E00", row=1, col=2,
-                      annotation_text=f"low IgG < {f.igg_threshold:g} g/L")
-    fig.update_yaxes(rangemode="tozero", row=1, col=1)
-    fig.update_annotations(font={"size": 18 if presenting() else 13})
+        lines.append((igg, "2", f.igg_threshold, f"low IgG < {f.igg_threshold:g} g/L"))
+    for frame, axis, y, text in lines:
+        if frame.empty:
+            continue
+        layout["shapes"].append(
+            {
+                "type": "line", "x0": 0, "x1": 1, "xref": f"x{axis} domain", "y0": y, "y1": y,
+                "yref": f"y{axis}", "line": {"color": "#D55E00", "dash": "dash"},
+            }
+        )
+        layout["annotations"].append(
+            {
+                "text": text, "font": title_font, "showarrow": False, "x": 1,
+                "xanchor": "right", "xref": f"x{axis} domain", "y": y, "yanchor": "bottom",
+                "yref": f"y{axis}",
+            }
+        )
+    fig = figure(traces, layout)
     table = pd.concat([cd19, igg])[
         ["test", "unit", "month", "samples", "patients", "q1", "median", "q3"]
     ]
@@ -681,30 +745,36 @@ def bcell_section(f: Filters, s: dict) -> None:
         for r in share.itertuples()
     ]
     drawn = share[~hide]
-    fig = go.Figure(
-        go.Bar(
-            x=drawn["month"],
-            y=drawn["repopulated_pct"],
-            marker_color="#0072B2",
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": drawn["ci_high"] - drawn["repopulated_pct"],
-                "arrayminus": drawn["repopulated_pct"] - drawn["ci_low"],
-                "color": "#333333",
-            },
-            customdata=drawn["label"],
-            hovertemplate="month %{x}: %{y:.1f} % repopulated (%{customdata})<extra></extra>",
-        )
-    )
+    bar = {
+        "type": "bar",
+        "x": drawn["month"].to_numpy(),
+        "y": drawn["repopulated_pct"].to_numpy(),
+        "marker": {"color": "#0072B2"},
+        "error_y": {
+            "type": "data",
+            "symmetric": False,
+            "array": (drawn["ci_high"] - drawn["repopulated_pct"]).to_numpy(),
+            "arrayminus": (drawn["repopulated_pct"] - drawn["ci_low"]).to_numpy(),
+            "color": "#333333",
+        },
+        "customdata": drawn["label"].to_numpy(),
+        "hovertemplate": "month %{x}: %{y:.1f} % repopulated (%{customdata})<extra></extra>",
+    }
     # n under each month rather than on the bar, where the CI bar would cross it
-    fig.update_xaxes(
-        title_text="Months since the last course began",
-        tickvals=share["month"].tolist(),
-        range=[share["month"].min() - 0.6, share["month"].max() + 0.6] if len(share) else None,
-        ticktext=[f"{int(m)}<br>{lab}" for m, lab in zip(share["month"], share["label"])],
+    xaxis = {
+        "title": {"text": "Months since the last course began"},
+        "tickvals": share["month"].tolist(),
+        "ticktext": [f"{int(m)}<br>{lab}" for m, lab in zip(share["month"], share["label"])],
+    }
+    if len(share):
+        xaxis["range"] = [share["month"].min() - 0.6, share["month"].max() + 0.6]
+    fig = figure(
+        [bar],
+        {
+            "xaxis": xaxis,
+            "yaxis": {"title": {"text": "Patients repopulated (%)"}, "range": [0, 105]},
+        },
     )
-    fig.update_yaxes(title_text="Patients repopulated (%)", range=[0, 105])
     table = share[
         [
             "month",

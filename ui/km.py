@@ -3,11 +3,25 @@ over an aligned number-at-risk panel, cut for viewers by `privacy.km_cut`."""
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from analysis import survival
 from ui import privacy
-from ui.theme import colour, presenting
+from ui.theme import colour, customdata, figure, presenting
+
+# The two panels as make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26],
+# vertical_spacing=0.16, subplot_titles=("", "<b>Number at risk</b>")) lays them out (a test checks
+# that it still does): written out, because make_subplots and add_trace(row=, col=) were a third of
+# a warm EDSS page run
+CURVES_AXES = {"xaxis": "x", "yaxis": "y"}
+AT_RISK_AXES = {"xaxis": "x2", "yaxis": "y2"}
+PANEL_TITLE = "<b>Number at risk</b>"
+GRID = {
+    "xaxis": {"anchor": "y", "domain": [0.0, 1.0], "matches": "x2"},
+    "yaxis": {"anchor": "x", "domain": [0.3784, 1.0]},
+    "xaxis2": {"anchor": "y2", "domain": [0.0, 1.0]},
+    "yaxis2": {"anchor": "x2", "domain": [0.0, 0.2184]},
+    "title_y": 0.2184,  # the panel title's y: the top of the lower panel
+}
 
 
 def rgba(hex_colour: str, alpha: float) -> str:
@@ -28,69 +42,81 @@ def km_figure(
     shown = [privacy.km_cut(c) for c in curves]
     last = max([float(c.durations.max()) for c in curves if c.n] + [0.0])
     times = survival.risk_times(last)
-    fig = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26], vertical_spacing=0.16,
-        subplot_titles=("", "<b>Number at risk</b>"),
-    )
+    # every trace as a dict, the figure built once (ui.theme.figure): no add_trace, update_*axes
+    traces = []
     hidden = []
     for c in shown:
         col, pts = colour(c.group), c.points
         if pts.empty:
             hidden.append(c.group)
         else:
+            months = pts["months"].to_numpy()
             # the band: the upper bound, then the lower bound filled up to it
             band = {"fill": "tonexty", "fillcolor": rgba(col, 0.15)}
             for bound, fill in (("ci_high", {}), ("ci_low", band)):
-                fig.add_trace(go.Scatter(
-                    x=pts["months"], y=pts[bound], mode="lines", line={"width": 0, "shape": "hv"},
-                    hoverinfo="skip", showlegend=False, legendgroup=c.group, meta=bound, **fill,
-                ), row=1, col=1)
-            fig.add_trace(go.Scatter(
-                x=pts["months"], y=pts["s"], mode="lines", meta="curve", legendgroup=c.group,
-                name=f"{c.group} (n = {privacy.count(c.n)})",
-                line={"color": col, "width": 2.5, "shape": "hv"},
-                customdata=list(
-                    zip(pts["ci_low"], pts["ci_high"], pts["at_risk"].map(privacy.count))
+                traces.append({
+                    "type": "scatter", "x": months, "y": pts[bound].to_numpy(), "mode": "lines",
+                    "line": {"width": 0, "shape": "hv"}, "hoverinfo": "skip",
+                    "showlegend": False, "legendgroup": c.group, "meta": bound, **fill,
+                    **CURVES_AXES,
+                })
+            traces.append({
+                "type": "scatter", "x": months, "y": pts["s"].to_numpy(), "mode": "lines",
+                "meta": "curve", "legendgroup": c.group,
+                "name": f"{c.group} (n = {privacy.count(c.n)})",
+                "line": {"color": col, "width": 2.5, "shape": "hv"},
+                "customdata": customdata(
+                    pts["ci_low"], pts["ci_high"], [privacy.count(n) for n in pts["at_risk"]]
                 ),
-                hovertemplate=(
+                "hovertemplate": (
                     f"<b>{c.group}</b><br>month %{{x:.1f}}<br>{estimate} %{{y:.1%}} "
                     "(95 % CI %{customdata[0]:.1%}–%{customdata[1]:.1%})<br>"
                     "at risk: %{customdata[2]}<extra></extra>"
                 ),
-            ), row=1, col=1)
+                **CURVES_AXES,
+            })
             if not c.censors.empty:
-                fig.add_trace(go.Scatter(
-                    x=c.censors["months"], y=c.censors["s"], mode="markers",
-                    name=f"{c.group} censored", legendgroup=c.group, showlegend=False,
-                    meta="censor",
-                    marker={
+                traces.append({
+                    "type": "scatter", "x": c.censors["months"].to_numpy(),
+                    "y": c.censors["s"].to_numpy(), "mode": "markers",
+                    "name": f"{c.group} censored", "legendgroup": c.group, "showlegend": False,
+                    "meta": "censor",
+                    "marker": {
                         "symbol": "line-ns-open", "size": 11, "color": col,
                         "line": {"width": 2, "color": col},
                     },
-                    hovertemplate=f"<b>{c.group}</b><br>censored at month %{{x:.1f}}"
+                    "hovertemplate": f"<b>{c.group}</b><br>censored at month %{{x:.1f}}"
                     "<extra></extra>",
-                ), row=1, col=1)
-        fig.add_trace(go.Scatter(
-            x=times, y=[c.group] * len(times), mode="text",
-            text=[privacy.count(n) for n in c.at_risk(times)],
-            textfont={"color": col}, showlegend=False, hoverinfo="skip", meta="at_risk",
-            legendgroup=c.group,
-        ), row=2, col=1)
-    fig.update_xaxes(
-        range=[-0.5, last + 0.5], tickvals=times, showticklabels=True,
-        title_text="Months since first dose", row=1, col=1,
-    )
-    fig.update_xaxes(tickvals=times, showticklabels=False, showgrid=False, row=2, col=1)
-    fig.update_yaxes(title_text=y_title, range=[0, 1.03], tickformat=".0%", row=1, col=1)
-    # half a row of room above the first group and below the last: autorange fits the rows' centres
-    # only, which clipped the first row's numbers under the panel's title
-    fig.update_yaxes(
-        type="category", range=[len(shown) - 0.5, -0.5], showgrid=False, ticks="", row=2, col=1,
-        categoryorder="array", categoryarray=[c.group for c in shown],
-    )
-    fig.update_annotations(
-        x=0, xanchor="left", font={"color": "#444444", "size": 18 if presenting() else 13},
-    )
+                    **CURVES_AXES,
+                })
+        traces.append({
+            "type": "scatter", "x": times, "y": [c.group] * len(times), "mode": "text",
+            "text": [privacy.count(n) for n in c.at_risk(times)],
+            "textfont": {"color": col}, "showlegend": False, "hoverinfo": "skip",
+            "meta": "at_risk", "legendgroup": c.group, **AT_RISK_AXES,
+        })
+    layout = {
+        "xaxis": GRID["xaxis"] | {
+            "range": [-0.5, last + 0.5], "tickvals": times, "showticklabels": True,
+            "title": {"text": "Months since first dose"},
+        },
+        "xaxis2": GRID["xaxis2"] | {"tickvals": times, "showticklabels": False, "showgrid": False},
+        "yaxis": GRID["yaxis"] | {
+            "title": {"text": y_title}, "range": [0, 1.03], "tickformat": ".0%",
+        },
+        # half a row of room above the first group and below the last: autorange fits the rows'
+        # centres only, which clipped the first row's numbers under the panel's title
+        "yaxis2": GRID["yaxis2"] | {
+            "type": "category", "range": [len(shown) - 0.5, -0.5], "showgrid": False, "ticks": "",
+            "categoryorder": "array", "categoryarray": [c.group for c in shown],
+        },
+        "annotations": [{
+            "text": PANEL_TITLE, "showarrow": False, "xref": "paper", "yref": "paper",
+            "x": 0, "xanchor": "left", "y": GRID["title_y"], "yanchor": "bottom",
+            "font": {"color": "#444444", "size": 18 if presenting() else 13},
+        }],
+    }
+    fig = figure(traces, layout)
     table = pd.concat(
         [c.points.assign(group=c.group) for c in shown] or [pd.DataFrame()], ignore_index=True
     )

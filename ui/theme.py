@@ -1,5 +1,6 @@
 """One colour per subtype (Okabe–Ito, colour-blind safe), the same on every chart, and chart defaults."""
 
+import numpy as np
 import plotly.express as px
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -75,6 +76,26 @@ pio.templates["rce_express"] = go.layout.Template(layout={
     "margin": pio.templates["rce"].layout.margin,
 })
 px.defaults.template = "rce_express"
+
+
+def figure(data: list[dict], layout: dict) -> go.Figure:
+    """A figure from plain trace and layout dicts, taken as they are.
+
+    plotly validates every property it is given, once on the way in and again on every add_trace
+    and update_*: for the app's own figures (fixed keys, numpy arrays, strings and numbers) that was
+    most of a warm page run. tests/test_figures.py builds each page's charts again with validation,
+    so a misspelt property still fails a test.
+    """
+    return go.Figure(data=data, layout=layout, _validate=False)
+
+
+def customdata(*columns) -> np.ndarray:
+    """Columns of mixed types (numbers, labels) side by side as a trace's customdata: one array
+    rather than a list of rows, which plotly walks and copies row by row (the same JSON)."""
+    table = np.empty((len(columns[0]), len(columns)), dtype=object)
+    for i, column in enumerate(columns):
+        table[:, i] = column
+    return table
 
 
 def style(fig: go.Figure, height: int | None = None) -> go.Figure:
