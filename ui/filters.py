@@ -1,6 +1,7 @@
 """The sidebar filters shared by every page, bound to the URL so that a shared link opens the same view."""
 
 import math
+import time
 
 import pandas as pd
 import streamlit as st
@@ -10,6 +11,8 @@ from ui import data
 from ui.text import plain
 
 KEYS = ("followup", "doses", "subtype", "sex", "site", "age")
+# how long the notices about ignored link values are shown again on each run (see sidebar)
+NOTICE_SECONDS = 12
 
 
 def _span(lo: float, hi: float) -> tuple[int, int]:
@@ -108,13 +111,18 @@ def sidebar() -> Filters:
                 key="age", bind="query-params",
             )
         st.button("Reset filters", key="reset", on_click=_reset, args=(b,), icon=":material/restart_alt:")
-    # The browser then drops the ignored values from the link, which reruns the page and clears this
-    # run's toasts: a notice is shown again on the next run, so that it stays long enough to be read.
-    earlier = [n for n in st.session_state.pop("url_notices", []) if n not in notices]
-    for notice in [*earlier, *notices]:
+    # The browser then drops the ignored values from the link, which reruns the page (a slow page
+    # may be rerun once more) and each rerun clears the toasts: the notices are shown again on every
+    # run for NOTICE_SECONDS after the link was read, so that they stay long enough to be read.
+    if notices:
+        st.session_state["url_notices"] = (notices, time.monotonic())
+    shown, since = st.session_state.get("url_notices", ([], 0.0))
+    if time.monotonic() - since > NOTICE_SECONDS:
+        shown = []
+        st.session_state.pop("url_notices", None)
+    for notice in shown:
         # the link's text is anyone's: shown literally, never as Markdown (links, images)
         st.toast(f"Ignored a filter value from the link: {plain(notice)}", icon="⚠️", duration="long")
-    st.session_state["url_notices"] = notices
 
     def bound(value: tuple, full: tuple) -> tuple:
         return (None if value[0] <= full[0] else value[0], None if value[1] >= full[1] else value[1])
