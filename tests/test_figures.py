@@ -8,7 +8,7 @@ import pytest
 from plotly.subplots import make_subplots
 
 from tests.apptest import chart_specs, open_page
-from ui import km
+from ui import theme
 
 PAGES = ["edss", "safety", "relapse_free_survival"]
 
@@ -30,16 +30,27 @@ def test_every_chart_on_the_page_passes_plotly_validation(page, viewer):
         go.Figure(spec)
 
 
-def test_km_panels_are_where_make_subplots_puts_them():
-    reference = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26], vertical_spacing=0.16,
-        subplot_titles=("", km.PANEL_TITLE),
-    )
-    expected = layout_of(reference)
-    (title,) = expected.pop("annotations")
-    expected["xaxis"].pop("showticklabels")  # make_subplots hides them; the KM chart shows them
-    assert {k: v for k, v in km.GRID.items() if k != "title_y"} == expected
-    assert (title["y"], title["yref"], title["yanchor"]) == (km.GRID["title_y"], "paper", "bottom")
+def test_subplots_is_make_subplots_layout_and_each_figure_gets_its_own_copy():
+    grid = {"rows": 2, "cols": 1, "shared_xaxes": True, "row_heights": [0.74, 0.26],
+            "vertical_spacing": 0.16, "subplot_titles": ["", "<b>Number at risk</b>"]}
+    expected = layout_of(make_subplots(**grid))
+    first = theme.subplots(**grid)
+    assert json.loads(json.dumps(first)) == expected
+    first["xaxis"]["range"] = [0, 1]
+    first["annotations"][0]["x"] = 0
+    assert json.loads(json.dumps(theme.subplots(**grid))) == expected
+
+
+def test_line_shape_is_the_shape_add_hline_and_add_vline_draw():
+    reference = make_subplots(rows=1, cols=2)
+    for col in (1, 2):
+        reference.add_scatter(x=[1], y=[1], row=1, col=col)
+    reference.add_hline(y=10, line_dash="dash", line_color="#D55E00", row=1, col=2)
+    reference.add_vline(x=1, line_dash="dot", line_color="#888888", row=1, col=1)
+    assert layout_of(reference)["shapes"] == [
+        theme.line_shape("y", 10, {"color": "#D55E00", "dash": "dash"}, "2"),
+        theme.line_shape("x", 1, {"color": "#888888", "dash": "dot"}),
+    ]
 
 
 def test_km_chart_puts_curves_on_the_upper_panel_and_numbers_at_risk_on_the_lower():
@@ -48,7 +59,7 @@ def test_km_chart_puts_curves_on_the_upper_panel_and_numbers_at_risk_on_the_lowe
     for trace in spec["data"]:
         axes = (trace["xaxis"], trace["yaxis"])
         assert axes == (("x2", "y2") if trace["meta"] == "at_risk" else ("x", "y"))
-    title = next(a for a in spec["layout"]["annotations"] if a["text"] == km.PANEL_TITLE)
+    title = next(a for a in spec["layout"]["annotations"] if a["text"] == "<b>Number at risk</b>")
     assert (title["x"], title["xanchor"]) == (0, "left")
 
 

@@ -11,7 +11,7 @@ from ui import data, privacy
 from ui.components import MAX_PATIENTS_DRAWN, chart, fmt, fmt_p, sample_note
 from ui.km import km_figure
 from ui.settings import min_count
-from ui.theme import colour, customdata, figure, presenting
+from ui.theme import colour, customdata, figure, line_shape, presenting, subplots
 
 CALLS = disability.CALLS | models.CALLS | bcells.CALLS
 MONTH = 30.4375
@@ -249,21 +249,15 @@ def cdw_timeline(f: Filters, d: dict) -> None:
     raw_start = worsening - 90 / MONTH
 
     # the shaded window and the two lines as add_vrect/add_hline lay them out, written into the
-    # layout at once (each add_* validated and searched the whole figure again)
+    # layout at once (ui.theme.figure)
     annotation = {"showarrow": False, "xref": "x domain", "yref": "y"}
     shapes = [
         {
             "type": "rect", "x0": raw_start, "x1": confirm, "xref": "x", "y0": 0, "y1": 1,
             "yref": "y domain", "fillcolor": "rgba(213, 94, 0, 0.10)", "line": {"width": 0},
         },
-        {
-            "type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": baseline,
-            "y1": baseline, "yref": "y", "line": {"color": "#888888", "dash": "dot"},
-        },
-        {
-            "type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": baseline + step,
-            "y1": baseline + step, "yref": "y", "line": {"color": "#D55E00", "dash": "dash"},
-        },
+        line_shape("y", baseline, {"color": "#888888", "dash": "dot"}),
+        line_shape("y", baseline + step, {"color": "#D55E00", "dash": "dash"}),
     ]
     annotations = [
         {
@@ -519,31 +513,17 @@ def _ratio_rows(model: dict | None, key: str, name: str) -> list[dict]:
 
 
 def _forest(table: pd.DataFrame) -> go.Figure:
-    # two panels sharing the terms' axis, as make_subplots(rows=1, cols=2, shared_yaxes=True,
-    # horizontal_spacing=0.04, subplot_titles=…) lays them out, with add_vline's line at 1 on
-    # each drawn panel: written into one layout (see cdw_timeline)
+    # two panels sharing the terms' axis, a line at 1 on each drawn panel (as add_vline draws it)
     order = list(dict.fromkeys(table["Term"]))[::-1] if not table.empty else []
-    terms = {"categoryorder": "array", "categoryarray": order}
-    title_font = {"size": 18 if presenting() else 13}
-    layout = {
-        "xaxis": {"anchor": "y", "domain": [0.0, 0.48]},
-        "yaxis": {"anchor": "x", "domain": [0.0, 1.0]} | terms,
-        "xaxis2": {"anchor": "y2", "domain": [0.52, 1.0]},
-        "yaxis2": {
-            "anchor": "x2", "domain": [0.0, 1.0], "matches": "y", "showticklabels": False,
-        } | terms,
-        "annotations": [
-            {
-                "text": text, "font": title_font, "showarrow": False, "x": x, "xanchor": "center",
-                "xref": "paper", "y": 1.0, "yanchor": "bottom", "yref": "paper",
-            }
-            for text, x in (
-                ("<b>Hazard ratio</b> (first relapse)", 0.24),
-                ("<b>Rate ratio</b> (relapses)", 0.76),
-            )
-        ],
-        "shapes": [],
-    }
+    layout = subplots(
+        rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
+        subplot_titles=["<b>Hazard ratio</b> (first relapse)", "<b>Rate ratio</b> (relapses)"],
+    )
+    for axis in ("yaxis", "yaxis2"):
+        layout[axis] |= {"categoryorder": "array", "categoryarray": order}
+    for title in layout["annotations"]:
+        title["font"] = {"size": 18 if presenting() else 13}
+    shapes = []
     traces = []
     for col, name, mark in ((1, "Hazard ratio", "#0072B2"), (2, "Rate ratio", "#009E73")):
         rows = (
@@ -579,14 +559,9 @@ def _forest(table: pd.DataFrame) -> go.Figure:
                 "yaxis": f"y{axis}",
             }
         )
-        layout["shapes"].append(
-            {
-                "type": "line", "x0": 1, "x1": 1, "xref": f"x{axis}", "y0": 0, "y1": 1,
-                "yref": f"y{axis} domain", "line": {"color": "#888888", "dash": "dot"},
-            }
-        )
+        shapes.append(line_shape("x", 1, {"color": "#888888", "dash": "dot"}, axis))
         layout[f"xaxis{axis}"] |= {"type": "log", "title": {"text": f"{name} (log scale)"}}
-    return figure(traces, layout)
+    return figure(traces, layout | ({"shapes": shapes} if shapes else {}))
 
 
 def _no_model_reason(s: dict) -> str:
@@ -624,27 +599,20 @@ def bcell_section(f: Filters, s: dict) -> None:
         "≥ 1 % of lymphocytes" if unit == "%" else "≥ 10 cells/µL" if unit == "cells/µL" else None
     )
 
-    # two panels as make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=…) lays
-    # them out, and the threshold lines as add_hline(row=, col=) draws them (on a panel with a
-    # trace only), written into one layout: the helpers validated and searched the figure each time
+    # CD19 and IgG side by side; threshold lines as add_hline(row=, col=) draws them: on a panel
+    # with a trace only
     title_font = {"size": 18 if presenting() else 13}
-    layout = {
-        "xaxis": {"anchor": "y", "domain": [0.0, 0.45]},
-        "yaxis": {"anchor": "x", "domain": [0.0, 1.0], "rangemode": "tozero"},
-        "xaxis2": {"anchor": "y2", "domain": [0.55, 1.0]},
-        "yaxis2": {"anchor": "x2", "domain": [0.0, 1.0]},
-        "annotations": [
-            {
-                "text": text, "font": title_font, "showarrow": False, "x": x, "xanchor": "center",
-                "xref": "paper", "y": 1.0, "yanchor": "bottom", "yref": "paper",
-            }
-            for text, x in (
-                (f"<b>CD19</b> ({unit})", 0.225),
-                (f"<b>IgG</b> ({igg['unit'].iloc[0] if len(igg) else 'n/a'})", 0.775),
-            )
+    layout = subplots(
+        rows=1, cols=2, horizontal_spacing=0.1,
+        subplot_titles=[
+            f"<b>CD19</b> ({unit})",
+            f"<b>IgG</b> ({igg['unit'].iloc[0] if len(igg) else 'n/a'})",
         ],
-        "shapes": [],
-    }
+    )
+    layout["yaxis"]["rangemode"] = "tozero"
+    for title in layout["annotations"]:
+        title["font"] = title_font
+    shapes = []
     traces = []
     for col, frame, mark in ((1, cd19, "#0072B2"), (2, igg, "#009E73")):
         if frame.empty:
@@ -689,12 +657,7 @@ def bcell_section(f: Filters, s: dict) -> None:
     for frame, axis, y, text in lines:
         if frame.empty:
             continue
-        layout["shapes"].append(
-            {
-                "type": "line", "x0": 0, "x1": 1, "xref": f"x{axis} domain", "y0": y, "y1": y,
-                "yref": f"y{axis}", "line": {"color": "#D55E00", "dash": "dash"},
-            }
-        )
+        shapes.append(line_shape("y", y, {"color": "#D55E00", "dash": "dash"}, axis))
         layout["annotations"].append(
             {
                 "text": text, "font": title_font, "showarrow": False, "x": 1,
@@ -702,7 +665,7 @@ def bcell_section(f: Filters, s: dict) -> None:
                 "yref": f"y{axis}",
             }
         )
-    fig = figure(traces, layout)
+    fig = figure(traces, layout | ({"shapes": shapes} if shapes else {}))
     table = pd.concat([cd19, igg])[
         ["test", "unit", "month", "samples", "patients", "q1", "median", "q3"]
     ]

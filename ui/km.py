@@ -6,22 +6,15 @@ import plotly.graph_objects as go
 
 from analysis import survival
 from ui import privacy
-from ui.theme import colour, customdata, figure, presenting
+from ui.theme import colour, customdata, figure, presenting, subplots
 
-# The two panels as make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.74, 0.26],
-# vertical_spacing=0.16, subplot_titles=("", "<b>Number at risk</b>")) lays them out (a test checks
-# that it still does): written out, because make_subplots and add_trace(row=, col=) were a third of
-# a warm EDSS page run
+# curves over the number-at-risk panel; traces name their panel's axes (ui.theme.subplots)
+GRID = {
+    "rows": 2, "cols": 1, "shared_xaxes": True, "row_heights": [0.74, 0.26],
+    "vertical_spacing": 0.16, "subplot_titles": ["", "<b>Number at risk</b>"],
+}
 CURVES_AXES = {"xaxis": "x", "yaxis": "y"}
 AT_RISK_AXES = {"xaxis": "x2", "yaxis": "y2"}
-PANEL_TITLE = "<b>Number at risk</b>"
-GRID = {
-    "xaxis": {"anchor": "y", "domain": [0.0, 1.0], "matches": "x2"},
-    "yaxis": {"anchor": "x", "domain": [0.3784, 1.0]},
-    "xaxis2": {"anchor": "y2", "domain": [0.0, 1.0]},
-    "yaxis2": {"anchor": "x2", "domain": [0.0, 0.2184]},
-    "title_y": 0.2184,  # the panel title's y: the top of the lower panel
-}
 
 
 def rgba(hex_colour: str, alpha: float) -> str:
@@ -95,27 +88,22 @@ def km_figure(
             "textfont": {"color": col}, "showlegend": False, "hoverinfo": "skip",
             "meta": "at_risk", "legendgroup": c.group, **AT_RISK_AXES,
         })
-    layout = {
-        "xaxis": GRID["xaxis"] | {
-            "range": [-0.5, last + 0.5], "tickvals": times, "showticklabels": True,
-            "title": {"text": "Months since first dose"},
-        },
-        "xaxis2": GRID["xaxis2"] | {"tickvals": times, "showticklabels": False, "showgrid": False},
-        "yaxis": GRID["yaxis"] | {
-            "title": {"text": y_title}, "range": [0, 1.03], "tickformat": ".0%",
-        },
-        # half a row of room above the first group and below the last: autorange fits the rows'
-        # centres only, which clipped the first row's numbers under the panel's title
-        "yaxis2": GRID["yaxis2"] | {
-            "type": "category", "range": [len(shown) - 0.5, -0.5], "showgrid": False, "ticks": "",
-            "categoryorder": "array", "categoryarray": [c.group for c in shown],
-        },
-        "annotations": [{
-            "text": PANEL_TITLE, "showarrow": False, "xref": "paper", "yref": "paper",
-            "x": 0, "xanchor": "left", "y": GRID["title_y"], "yanchor": "bottom",
-            "font": {"color": "#444444", "size": 18 if presenting() else 13},
-        }],
+    layout = subplots(**GRID)
+    layout["xaxis"] |= {
+        "range": [-0.5, last + 0.5], "tickvals": times, "showticklabels": True,
+        "title": {"text": "Months since first dose"},
     }
+    layout["xaxis2"] |= {"tickvals": times, "showticklabels": False, "showgrid": False}
+    layout["yaxis"] |= {"title": {"text": y_title}, "range": [0, 1.03], "tickformat": ".0%"}
+    # half a row of room above the first group and below the last: autorange fits the rows'
+    # centres only, which clipped the first row's numbers under the panel's title
+    layout["yaxis2"] |= {
+        "type": "category", "range": [len(shown) - 0.5, -0.5], "showgrid": False, "ticks": "",
+        "categoryorder": "array", "categoryarray": [c.group for c in shown],
+    }
+    (title,) = layout["annotations"]
+    title |= {"x": 0, "xanchor": "left"}
+    title["font"] |= {"color": "#444444", "size": 18 if presenting() else 13}
     fig = figure(traces, layout)
     table = pd.concat(
         [c.points.assign(group=c.group) for c in shown] or [pd.DataFrame()], ignore_index=True

@@ -1,10 +1,15 @@
 """One colour per subtype (Okabe–Ito, colour-blind safe), the same on every chart, and chart defaults."""
 
+import copy
+import functools
+import json
+
 import numpy as np
 import plotly.express as px
 import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
+from plotly.subplots import make_subplots
 
 SUBTYPE_COLOURS = {
     "RRMS": "#0072B2",
@@ -87,6 +92,30 @@ def figure(data: list[dict], layout: dict) -> go.Figure:
     so a misspelt property still fails a test.
     """
     return go.Figure(data=data, layout=layout, _validate=False)
+
+
+def subplots(**grid) -> dict:
+    """The layout plotly's make_subplots(**grid) makes (the axes' domains and anchors, the subplot
+    titles), without a template: a trace goes on subplot k with xaxis="x<k>", yaxis="y<k>".
+    make_subplots runs once per grid; a figure gets a copy."""
+    return copy.deepcopy(_subplots(json.dumps(grid, sort_keys=True)))
+
+
+@functools.lru_cache(maxsize=64)
+def _subplots(grid: str) -> dict:
+    layout = make_subplots(**json.loads(grid)).to_plotly_json()["layout"]
+    layout.pop("template", None)
+    return layout
+
+
+def line_shape(axis: str, at: float, line: dict, panel: str = "") -> dict:
+    """A line across a panel, as add_hline (axis "y") or add_vline (axis "x") draws it: at y (x)
+    = at on the panel's axes x<panel>, y<panel>."""
+    across = "x" if axis == "y" else "y"
+    return {
+        "type": "line", f"{axis}0": at, f"{axis}1": at, f"{axis}ref": f"{axis}{panel}",
+        f"{across}0": 0, f"{across}1": 1, f"{across}ref": f"{across}{panel} domain", "line": line,
+    }
 
 
 def customdata(*columns) -> np.ndarray:
