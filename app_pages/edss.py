@@ -1,9 +1,7 @@
 """Does disability (EDSS) change between the first rituximab dose and the latest assessment?"""
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from ui import data, endpoints, privacy
 from ui.components import (
@@ -17,7 +15,7 @@ from ui.components import (
     sample_note,
 )
 from ui.settings import min_count
-from ui.theme import colour
+from ui.theme import colour, customdata, figure, line_shape, subplots
 
 filters, summary = header(
     "EDSS change",
@@ -125,29 +123,34 @@ for g in groups:
         "hidden": hide,
     })
 means = pd.DataFrame(mean_rows)
-fig = go.Figure()
+# every chart on this page from plain dicts, built once (ui.theme.figure): plotly's add_trace and
+# update_* validated and searched the figure on every call (a third of a warm run of this page)
+traces = []
 for r in reversed([r for r in mean_rows if not r["hidden"] and r["mean"] is not None]):
     has_ci = r["ci_low"] is not None
-    fig.add_trace(go.Scatter(
-        x=[r["mean"]], y=[r["group"]], mode="markers+text", showlegend=False, name=r["group"],
-        marker={
+    traces.append({
+        "type": "scatter", "x": [r["mean"]], "y": [r["group"]], "mode": "markers+text",
+        "showlegend": False, "name": r["group"],
+        "marker": {
             "color": colour(r["group"]), "size": 13,
             "symbol": "diamond" if r["group"] == "All" else "square",
         },
-        error_x={
+        **({"error_x": {
             "type": "data", "symmetric": False, "array": [r["ci_high"] - r["mean"]],
             "arrayminus": [r["mean"] - r["ci_low"]], "color": colour(r["group"]), "thickness": 2.5, "width": 8,
-        } if has_ci else None,
-        text=[signed(r["mean"])], textposition="top center",
-        customdata=[[privacy.count(r["n"]), signed_ci(r["ci_low"], r["ci_high"]) or "95 % CI n/a"]],
-        hovertemplate=(
+        }} if has_ci else {}),
+        "text": [signed(r["mean"])], "textposition": "top center",
+        "customdata": [[privacy.count(r["n"]), signed_ci(r["ci_low"], r["ci_high"]) or "95 % CI n/a"]],
+        "hovertemplate": (
             f"<b>{r['group']}</b><br>mean change %{{x:+.2f}} %{{customdata[1]}}"
             "<br>n = %{customdata[0]}<extra></extra>"
         ),
-    ))
-fig.add_vline(x=0, line_dash="dot", line_color="#888888")
-fig.update_xaxes(title_text="Mean EDSS change (95 % CI)", zeroline=False)
-fig.update_yaxes(categoryorder="array", categoryarray=[r["group"] for r in mean_rows][::-1])
+    })
+fig = figure(traces, {
+    "shapes": [line_shape("x", 0, {"color": "#888888", "dash": "dot"})],
+    "xaxis": {"title": {"text": "Mean EDSS change (95 % CI)"}, "zeroline": False},
+    "yaxis": {"categoryorder": "array", "categoryarray": [r["group"] for r in mean_rows][::-1]},
+})
 mean_table = means.drop(columns="hidden").assign(n=means["n"].map(privacy.count))
 chart(
     fig, mean_table, "Mean EDSS change by subtype",
@@ -197,20 +200,23 @@ for g in groups:
             "pct": None if hide or not c["n"] else 100 * c[cls] / c["n"],
         })
 classes = pd.DataFrame(class_rows)
-fig = go.Figure()
+traces = []
 for cls in ("improved", "stable", "worsened"):
     d = classes[(classes["class"] == cls) & ~classes["group"].isin(masked)]
-    fig.add_trace(go.Bar(
-        x=d["group"], y=d["pct"], name=cls, marker_color=CLASS_COLOURS[cls],
-        text=[privacy.count(n) for n in d["patients"]], textposition="inside",
-        customdata=list(zip(d["patients"].map(privacy.count), d["of"].map(privacy.count))),
-        hovertemplate=(
+    traces.append({
+        "type": "bar", "x": d["group"].to_numpy(), "y": d["pct"].to_numpy(), "name": cls,
+        "marker": {"color": CLASS_COLOURS[cls]},
+        "text": [privacy.count(n) for n in d["patients"]], "textposition": "inside",
+        "customdata": customdata(d["patients"].map(privacy.count), d["of"].map(privacy.count)),
+        "hovertemplate": (
             f"<b>%{{x}}</b> {cls}: %{{customdata[0]}} of %{{customdata[1]}} (%{{y:.1f}} %)"
             "<extra></extra>"
         ),
-    ))
-fig.update_layout(barmode="stack", legend_traceorder="normal")
-fig.update_yaxes(title_text="% of patients with follow-up EDSS", range=[0, 100])
+    })
+fig = figure(traces, {
+    "barmode": "stack", "legend": {"traceorder": "normal"},
+    "yaxis": {"title": {"text": "% of patients with follow-up EDSS"}, "range": [0, 100]},
+})
 class_table = classes.assign(patients=classes["patients"].map(privacy.count),
                              of=classes["of"].map(privacy.count))
 chart(
@@ -246,19 +252,20 @@ else:
         })
     neda_df = pd.DataFrame(neda_rows)
     shown_neda = neda_df.dropna(subset=["pct"])
-    fig = go.Figure()
-    for _, r in shown_neda.iterrows():
-        fig.add_trace(go.Bar(
-            x=[f"{r['group']}<br>{privacy.pct(r['neda'], r['evaluable'])}"], y=[r["pct"]], name=r["group"],
-            marker_color=colour(r["group"]), showlegend=False,
-            error_y={"type": "data", "symmetric": False, "array": [r["ci_high"] - r["pct"]],
-                         "arrayminus": [r["pct"] - r["ci_low"]], "color": "#333333"},
-            hovertemplate=(
+    fig = figure([
+        {
+            "type": "bar", "x": [f"{r['group']}<br>{privacy.pct(r['neda'], r['evaluable'])}"],
+            "y": [r["pct"]], "name": r["group"], "marker": {"color": colour(r["group"])},
+            "showlegend": False,
+            "error_y": {"type": "data", "symmetric": False, "array": [r["ci_high"] - r["pct"]],
+                        "arrayminus": [r["pct"] - r["ci_low"]], "color": "#333333"},
+            "hovertemplate": (
                 f"<b>{r['group']}</b><br>NEDA-3 {privacy.pct(r['neda'], r['evaluable'])} of evaluable"
                 f"<br>95 % CI {r['ci_low']:.1f}–{r['ci_high']:.1f} %<extra></extra>"
             ),
-        ))
-    fig.update_yaxes(title_text="NEDA-3 (% of evaluable patients)", range=[0, 110])
+        }
+        for _, r in shown_neda.iterrows()
+    ], {"yaxis": {"title": {"text": "NEDA-3 (% of evaluable patients)"}, "range": [0, 110]}})
     neda_table = neda_df.assign(neda=neda_df["neda"].map(privacy.count),
                                 evaluable=neda_df["evaluable"].map(privacy.count))
     chart(
@@ -294,30 +301,34 @@ if not present:
 
 st.subheader("Distribution of change")
 box_stats = cis  # n, mean and the box's statistics per group (analysis.figures.edss_change_statistics)
-fig = go.Figure()
+traces = []
 for g in present:
     d = plotted[plotted["subtype"] == g]
     if not every_patient:
         # registry scale: the box from its statistics, not from every patient's value
         b = box_stats.loc[g]
-        fig.add_trace(go.Box(
-            x=[g], name=g, q1=[b["q1"]], median=[b["median"]], q3=[b["q3"]], lowerfence=[b["low"]],
-            upperfence=[b["high"]], mean=[b["mean"]], marker_color=colour(g), hoverinfo="y",
-        ))
+        traces.append({
+            "type": "box", "x": [g], "name": g, "q1": [b["q1"]], "median": [b["median"]],
+            "q3": [b["q3"]], "lowerfence": [b["low"]], "upperfence": [b["high"]],
+            "mean": [b["mean"]], "marker": {"color": colour(g)}, "hoverinfo": "y",
+        })
         continue
-    fig.add_trace(go.Box(
-        y=d["edss_change"], name=g, marker_color=colour(g), jitter=0.4,
-        boxpoints="all",  # every patient's point: at most MAX_PATIENTS_DRAWN of them
-        pointpos=0, boxmean=True,
-        customdata=list(zip(d["patient"], d["baseline_edss"], d["edss_last"])),
-        hovertemplate=(
+    traces.append({
+        "type": "box", "y": d["edss_change"].to_numpy(), "name": g, "marker": {"color": colour(g)},
+        "jitter": 0.4,
+        "boxpoints": "all",  # every patient's point: at most MAX_PATIENTS_DRAWN of them
+        "pointpos": 0, "boxmean": True,
+        "customdata": customdata(d["patient"], d["baseline_edss"], d["edss_last"]),
+        "hovertemplate": (
             "<b>%{customdata[0]}</b><br>baseline %{customdata[1]:.1f} → %{customdata[2]:.1f}"
             "<br>change %{y:+.1f}<extra></extra>"
         ),
-    ))
-fig.add_hline(y=0, line_dash="dot", line_color="#888888")
-fig.update_yaxes(title_text="EDSS change (latest − baseline)", dtick=1)
-fig.update_layout(showlegend=False)
+    })
+fig = figure(traces, {
+    "shapes": [line_shape("y", 0, {"color": "#888888", "dash": "dot"})],
+    "yaxis": {"title": {"text": "EDSS change (latest − baseline)"}, "dtick": 1},
+    "showlegend": False,
+})
 if viewer:
     dist_table = box_stats.reindex(present)[["n", "mean", "q1", "median", "q3"]]
     dist_table = dist_table.rename_axis("subtype").reset_index()
@@ -341,21 +352,24 @@ if every_patient:  # the rank among the patients drawn (the shared view leaves s
 n_waterfall = sum(change[g]["n"] for g in present)
 wf_sampled = sample_note(len(wf_all), n_waterfall)
 wf = wf_all.assign(rank=lambda x: x.index + 1)
-fig = go.Figure()
+traces = []
 for g in present:
     d = wf[wf["subtype"] == g]
-    fig.add_trace(go.Bar(
-        x=d["rank"], y=d["edss_change"], name=g, marker_color=colour(g), marker_line_width=0,
-        customdata=list(zip(d["patient"], d["baseline_edss"], d["edss_last"], d["edss_class"])),
-        hovertemplate=(
+    traces.append({
+        "type": "bar", "x": d["rank"].to_numpy(), "y": d["edss_change"].to_numpy(), "name": g,
+        "marker": {"color": colour(g), "line": {"width": 0}},
+        "customdata": customdata(d["patient"], d["baseline_edss"], d["edss_last"], d["edss_class"]),
+        "hovertemplate": (
             f"<b>%{{customdata[0]}}</b> ({g})<br>baseline %{{customdata[1]:.1f}} → "
             "%{customdata[2]:.1f}<br>change %{y:+.1f} (%{customdata[3]})<extra></extra>"
         ),
-    ))
-fig.update_layout(bargap=0.05, barmode="overlay")
-fig.update_xaxes(title_text="Patients, sorted from largest increase to largest decrease",
-                 showticklabels=False)
-fig.update_yaxes(title_text="EDSS change", dtick=1)
+    })
+fig = figure(traces, {
+    "bargap": 0.05, "barmode": "overlay",
+    "xaxis": {"title": {"text": "Patients, sorted from largest increase to largest decrease"},
+              "showticklabels": False},
+    "yaxis": {"title": {"text": "EDSS change"}, "dtick": 1},
+})
 if viewer:
     wf_table = (
         counts_table(data.run("edss_change_counts", filters), "edss_change", "subtype", "patients", present)
@@ -383,28 +397,34 @@ binned = data.run("edss_visit_means", filters)
 binned = binned[binned["subtype"].isin(present)].reset_index(drop=True)
 if viewer:
     binned = binned[binned["patients"] >= k]
-fig = make_subplots(rows=1, cols=len(present), shared_yaxes=True, subplot_titles=present,
-                    horizontal_spacing=0.03)
+layout = subplots(rows=1, cols=len(present), shared_yaxes=True, subplot_titles=present,
+                  horizontal_spacing=0.03)
 followed = {g: summary["patients"]["by_subtype"][g] for g in present}
 drawn = trajectory
 traj_sampled = sample_note(trajectory["patient_id"].nunique(), sum(followed.values()))
+traces = []
 for i, g in enumerate(present, start=1):
+    panel = {"xaxis": f"x{i if i > 1 else ''}", "yaxis": f"y{i if i > 1 else ''}"}
     lines = patient_lines(drawn, "months", "edss", "subtype", colour(g), g,
                           "<b>%{customdata}</b><br>month %{x:.1f}: EDSS %{y:.1f}", markers=False)
-    fig.add_trace(lines.update(name=f"{g} patients", showlegend=False, opacity=0.35), row=1, col=i)
+    traces.append(lines.to_plotly_json()
+                  | {"name": f"{g} patients", "showlegend": False, "opacity": 0.35} | panel)
     b = binned[binned["subtype"] == g]
-    fig.add_trace(go.Scatter(
-        x=b["visit"], y=b["mean"], mode="lines+markers", name=f"{g} mean",
-        line={"color": colour(g), "width": 4}, marker={"size": 8}, showlegend=False,
-        customdata=b["patients"].map(privacy.count),
-        hovertemplate=(
+    traces.append({
+        "type": "scatter", "x": b["visit"].to_numpy(), "y": b["mean"].to_numpy(),
+        "mode": "lines+markers", "name": f"{g} mean",
+        "line": {"color": colour(g), "width": 4}, "marker": {"size": 8}, "showlegend": False,
+        "customdata": b["patients"].map(privacy.count).to_numpy(),
+        "hovertemplate": (
             f"<b>{g} mean</b><br>month %{{x}} visit: EDSS %{{y:.2f}}"
             "<br>patients: %{customdata}<extra></extra>"
         ),
-    ), row=1, col=i)
-    fig.update_xaxes(title_text="Months since first dose", dtick=6, row=1, col=i)
-fig.update_yaxes(title_text="EDSS", range=[-0.2, 10.2], dtick=1, row=1, col=1)
-fig.update_xaxes(matches="x")
+    } | panel)
+    layout[f"xaxis{i if i > 1 else ''}"] |= {
+        "title": {"text": "Months since first dose"}, "dtick": 6, "matches": "x",
+    }
+layout["yaxis"] |= {"title": {"text": "EDSS"}, "range": [-0.2, 10.2], "dtick": 1}
+fig = figure(traces, layout)
 bin_table = binned.assign(patients=binned["patients"].map(privacy.count))
 chart(
     fig, bin_table, "EDSS trajectories",

@@ -4,7 +4,6 @@ import dataclasses
 
 import pandas as pd
 import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
 from ui import data, endpoints, privacy
@@ -19,7 +18,7 @@ from ui.components import (
     sample_note,
 )
 from ui.settings import min_count
-from ui.theme import colour, colour_map
+from ui.theme import colour, colour_map, figure, line_shape
 
 RELATION_COLOURS = {
     "during infusion": "#CC79A7",
@@ -185,34 +184,43 @@ else:
         ids = values["patient_id"] if marked is None else pd.concat([values["patient_id"], marked["patient_id"]])
         label = dict(zip(ids, privacy.anonymous_ids(ids)))
         values["patient"] = values["patient_id"].map(label)
-        fig = go.Figure([
+        # the chart from plain dicts, built once (ui.theme.figure): the reference line and its
+        # label as add_hline draws them
+        traces = [
             patient_lines(values, "months", "value", "subtype", colour(g), g,
-                          f"%{{customdata}}<br>month %{{x:.1f}}: {unit}")
+                          f"%{{customdata}}<br>month %{{x:.1f}}: {unit}").to_plotly_json()
+            | ({"marker": {"size": 4}, "opacity": 0.6} if faint else {})
             for g in order if (values["subtype"] == g).any()
-        ])
-        if faint:
-            fig.update_traces(marker={"size": 4}, opacity=0.6)
-        fig.update_layout(xaxis_title="Months since first dose", yaxis_title=axis,
-                          legend_title_text="Subtype")
-        fig.update_xaxes(rangemode="tozero")
-        fig.add_hline(y=line["y"], line_dash="dash", line_color=line["colour"],
-                      annotation_text=line["text"], annotation_position=line["position"])
+        ]
+        annotations = [{
+            "text": line["text"], "showarrow": False, "x": 1, "xanchor": "right", "xref": "x domain",
+            "y": line["y"], "yanchor": {"bottom right": "top", "top right": "bottom"}[line["position"]],
+            "yref": "y",
+        }]
         if marked is not None and not marked.empty:
             marked = marked.assign(patient=marked["patient_id"].map(label))
-            fig.add_trace(go.Scatter(
-                x=marked["months"], y=marked["value"], mode="markers", name=f"< {low:g} ×10⁹/L",
-                marker={"size": 13, "color": "#D55E00", "symbol": "diamond",
-                        "line": {"width": 1, "color": "black"}},
-                customdata=marked[["patient"]], hovertemplate=(
+            traces.append({
+                "type": "scatter", "x": marked["months"].to_numpy(), "y": marked["value"].to_numpy(),
+                "mode": "markers", "name": f"< {low:g} ×10⁹/L",
+                "marker": {"size": 13, "color": "#D55E00", "symbol": "diamond",
+                           "line": {"width": 1, "color": "black"}},
+                "customdata": marked[["patient"]].to_numpy(), "hovertemplate": (
                     "%{customdata[0]}<br>month %{x:.1f}<br>%{y:.1f} ×10⁹/L<extra>low platelets</extra>"
                 ),
-            ))
+            })
             lowest = marked.loc[marked["value"].idxmin()]
-            fig.add_annotation(
-                x=lowest["months"], y=lowest["value"], ax=110, ay=0, xanchor="left",
-                text=f"lowest {lowest['value']:g} ×10⁹/L ({lowest['subtype']})", showarrow=True,
-                arrowhead=2, font={"color": "#D55E00"},
-            )
+            annotations.append({
+                "x": lowest["months"], "y": lowest["value"], "ax": 110, "ay": 0, "xanchor": "left",
+                "text": f"lowest {lowest['value']:g} ×10⁹/L ({lowest['subtype']})", "showarrow": True,
+                "arrowhead": 2, "font": {"color": "#D55E00"},
+            })
+        fig = figure(traces, {
+            "xaxis": {"title": {"text": "Months since first dose"}, "rangemode": "tozero"},
+            "yaxis": {"title": {"text": axis}},
+            "legend": {"title": {"text": "Subtype"}},
+            "shapes": [line_shape("y", line["y"], {"color": line["colour"], "dash": "dash"})],
+            "annotations": annotations,
+        })
         if viewer:
             table = lab["by_interval"]
             for c in ("patients", "values", "below"):
