@@ -111,9 +111,10 @@ def sidebar() -> Filters:
                 key="age", bind="query-params",
             )
         st.button("Reset filters", key="reset", on_click=_reset, args=(b,), icon=":material/restart_alt:")
-    # The browser then drops the ignored values from the link, which reruns the page (a slow page
-    # may be rerun once more) and each rerun clears the toasts: the notices are shown again on every
-    # run for NOTICE_SECONDS after the link was read, so that they stay long enough to be read.
+    # The browser then drops the ignored values from the link, which reruns the page (once per
+    # widget, so possibly more than once) and each rerun clears the toasts: the notices are shown
+    # again on every run for NOTICE_SECONDS after the link was read, and each stays until the user
+    # closes it or the next run (a timed one could expire while a cold page was still computing).
     if notices:
         st.session_state["url_notices"] = (notices, time.monotonic())
     shown, since = st.session_state.get("url_notices", ([], 0.0))
@@ -122,7 +123,8 @@ def sidebar() -> Filters:
         st.session_state.pop("url_notices", None)
     for notice in shown:
         # the link's text is anyone's: shown literally, never as Markdown (links, images)
-        st.toast(f"Ignored a filter value from the link: {plain(notice)}", icon="⚠️", duration="long")
+        st.toast(f"Ignored a filter value from the link: {plain(notice)}", icon="⚠️",
+                 duration="infinite")
 
     def bound(value: tuple, full: tuple) -> tuple:
         return (None if value[0] <= full[0] else value[0], None if value[1] >= full[1] else value[1])
