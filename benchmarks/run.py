@@ -314,46 +314,54 @@ per-call figures are medians on the same machine, so read them as shares of the 
 millisecond.
 
 How the data layer gets there: per-patient facts are built once (at open: patients with every
-per-patient count, EDSS and relapse values; on first use: lab values, CD19 samples, engagement,
-adverse events, MRI scans and the swimmer's events), keyed by integers (a per-patient `sample_rank`,
-the charts' fixed sample order, and `pid`) and stored in the sample order, in a compressed in-memory
-database; a filter change selects rows of them. Every page's header reads only the selection's counts
-(`summary_counts`); the other summary keys are computed when a page reads one. Statistics are fitted
-on counted rows where that gives the same fit (Kaplan–Meier and log-rank with lifelines' weights) and
-with vectorised steps checked against the libraries (lifelines' Schoenfeld residuals and Efron Newton
-step, statsmodels' negative-binomial terms, Clopper–Pearson as scipy's beta quantiles, Table 1's ANOVA
-from group summaries with statsmodels). Every figure is unchanged (the page, reference and paper tests).
+per-patient count, EDSS and relapse values; on first use: lab values and their per-patient totals,
+CD19 samples, engagement, adverse events, MRI scans, the swimmer's events, and each patient's
+confirmed disability worsening under both definitions), keyed by integers (a per-patient
+`sample_rank`, the charts' fixed sample order, and `pid`), with enum columns for the lab test, unit and
+subtype, in a compressed in-memory database; a filter change selects rows of them. Every page's header
+reads only the selection's counts (`summary_counts`); the other summary keys are computed when a page
+reads one. Statistics are fitted on counted rows where that gives the same fit (Kaplan–Meier and
+log-rank with lifelines' weights; the CDW summary and curves fit the same counted rows once), and
+the steps that took the time inside the libraries are computed over all rows at once and tested equal
+to the libraries' own, bit for bit or to 1e-9 (lifelines' Schoenfeld residuals and Efron Newton step,
+statsmodels' negative-binomial log-likelihood, score and Hessian, Clopper–Pearson as scipy's beta
+quantiles, Table 1's ANOVA from group summaries with statsmodels); the optimisers' paths are the
+libraries' own, so every figure is unchanged (the page, reference and paper tests).
 
-- **Every page's data ≤ 100 ms.** Each DuckDB call costs 5–7 ms before it reads a row (planning and
-  binding the selection macro; DuckDB's Python API has no reusable prepared statements with
-  parameters), and the selection scan about 3 ms.
-  - *overview, subtypes, virtual care* (met, 65–100 ms from run to run): the selection's counts
-    (`group_summary`, ≈ 15–18 ms: 25 aggregates per group), Table 1 (≈ 32–38 ms: the rows, then
-    scipy's Kruskal–Wallis on four variables), the swimmer (≈ 20 ms), the engagement queries
-    (≈ 10–20 ms each). More margin: one query for the engagement totals and bins (they read the same
-    per-patient rows).
-  - *safety* (≈ 115–130 ms): the lab charts (≈ 45–65 ms: one pass over ≈ 190,000 IgG and platelet
-    values with medians per interval), the B-cell rows (≈ 25–30 ms: quartiles over ≈ 190,000 CD19
-    values), adverse events and MRI (≈ 11 ms each). Closing it: the B-cell rows and the IgG chart from
-    one pass (they read the same values); adverse events and MRI in one call.
-  - *relapse_free_survival* (≈ 285–340 ms): the adjusted models (≈ 180–210 ms: statsmodels'
-    negative binomial ≈ 110–140 ms, the BFGS optimiser evaluating 28,733 rows per iteration; lifelines'
-    Cox fit ≈ 55 ms; the model rows ≈ 25 ms), relapse-free survival (≈ 50 ms: lifelines' Kaplan–Meier
-    and log-rank cost 8–15 ms per call whatever the rows), the PH check ≈ 27 ms. Closing it: the
-    negative binomial by Newton's method (6 iterations to the exact maximum likelihood; the BFGS default
-    stops at a gradient of 1e-5, so estimates move by ≈ 2e-4 and p-values in the third decimal: a
-    change of shown figures for the team to decide), or the models computed after the page has drawn.
-  - *edss* (≈ 290–350 ms): confirmed disability worsening (≈ 150–200 ms: the CDW events of both
-    definitions ≈ 75 ms, six lifelines Kaplan–Meier fits and two log-rank tests ≈ 10–25 ms each), the CDW curves
-    (≈ 2 × 20 ms), the change tests (≈ 33 ms: scipy's t-test and Wilcoxon per group), the EDSS
-    queries (≈ 50 ms). Closing it: the CDW events built once per dataset on first use (≈ −40 ms),
-    the curves and the 12/24-month estimates from the same fits.
+- **Every page's data ≤ 100 ms.** A DuckDB query over the selection costs 6–15 ms: 2–4 ms
+  planning, about 3 ms reading the selection, the rest its operators and the hand-over to pandas.
+  - *overview, subtypes, safety, virtual care* (met, 50–80 ms): the selection's counts (≈ 12 ms),
+    Table 1 (≈ 32 ms), the swimmer (≈ 20 ms), the lab charts (≈ 22 ms: the totals, the sample and
+    the low values from one row per patient and test, then only the drawn patients' values), the
+    B-cell quartiles (≈ 14 ms), the engagement queries (≈ 10–33 ms).
+  - *relapse_free_survival* (≈ 190–200 ms, missed): the adjusted models ≈ 110–125 ms — statsmodels'
+    negative binomial ≈ 65–70 (its default BFGS path, 39 points of 28,733 rows at ≈ 1 ms each ≈ 38,
+    the Poisson start fit it makes first ≈ 13, the results ≈ 9), lifelines' Cox fit ≈ 29 (Newton
+    steps 15, its data preparation 7), the model rows ≈ 10; relapse-free survival ≈ 35 (three
+    lifelines Kaplan–Meier fits ≈ 6.5 ms each and a log-rank test ≈ 12 ms, nearly all pandas work
+    inside lifelines, whatever the rows); the PH check ≈ 11; the counts and the rest ≈ 35.
+    About 130 ms of the page is time inside lifelines and statsmodels, so the target cannot be met
+    by the data layer alone. What would close it: the negative binomial by Newton's method
+    (statsmodels' `method="newton"`, 6 iterations to the exact maximum likelihood, which R's
+    `MASS::glm.nb` also finds; the BFGS default stops at a gradient of 1e-5, so estimates move by
+    ≈ 2e-4 and p-values in the third decimal: a change of shown figures for the team and the
+    contract to decide), or the models computed after the rest of the page has drawn.
+  - *edss* (≈ 160–170 ms, missed): confirmed disability worsening ≈ 66 ms (six lifelines
+    Kaplan–Meier fits ≈ 5.5 ms each, two log-rank tests ≈ 12 ms each, the counted rows ≈ 8; the CDW
+    curves then reuse the fits, ≈ 5 ms each), the change tests ≈ 15 (scipy's t-test and Wilcoxon),
+    nine small queries ≈ 5–12 ms each (counts, change per patient, trajectories, visit means, CDW
+    patients and timeline). About 60 ms is lifelines; what would close the rest: the EDSS
+    trajectory sample and visit means in one query, the CDW patients with the counted rows (≈ 3–4 ms
+    each), and fewer, wider queries per page.
 - **Peak memory ≤ 500 MiB.** Importing the libraries (pandas, pyarrow, scipy, statsmodels,
-  lifelines, streamlit, duckdb) is ≈ 245 MiB before any data. DuckDB's `memory_limit` is now 128 MB
+  lifelines, streamlit, duckdb) is ≈ 245 MiB before any data. DuckDB's `memory_limit` is 128 MB
   (`queries/dataset.py`; at 256 MB building the facts peaked ≈ 105 MiB higher: a build that needs
   more spills to the temporary folder).
 - **The whole summary with the v2 endpoints ≤ 0.3 s** (the issue's target predates them): the keys
-  the target was set for meet it; `disability` and `models` are the two costly parts above."""
+  the target was set for meet it; with `disability` and `models` it is 0.27 s on a filter change and
+  0.64 s for the whole cohort (the models on 100,000 patients).
+- **Threads**: the app runs numpy's OpenBLAS with one thread (`ui/__init__.py`): with two, the model
+  fits used both cores for about a tenth less wall time, and at a meeting the other sessions wait."""
 LOAD_SECTION = re.compile(r"<!-- load\.py: start -->.*?<!-- load\.py: end -->", re.DOTALL)
 
 
