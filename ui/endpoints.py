@@ -11,7 +11,7 @@ from ui import data, privacy
 from ui.components import MAX_PATIENTS_DRAWN, chart, fmt, fmt_p, sample_note
 from ui.km import km_figure
 from ui.settings import min_count
-from ui.theme import colour, customdata, figure, line_shape, presenting, subplots
+from ui.theme import colour, customdata, error_bars, figure, line_shape, presenting, subplots
 
 CALLS = disability.CALLS | models.CALLS | bcells.CALLS
 MONTH = 30.4375
@@ -543,15 +543,9 @@ def _forest(table: pd.DataFrame) -> go.Figure:
                 "name": name,
                 "showlegend": False,
                 "marker": {"symbol": "square", "size": 11, "color": mark},
-                "error_x": {
-                    "type": "data",
-                    "symmetric": False,
-                    "array": (rows["ci_high"] - rows["ratio"]).to_numpy(),
-                    "arrayminus": (rows["ratio"] - rows["ci_low"]).to_numpy(),
-                    "color": mark,
-                    "thickness": 2,
-                    "width": 6,
-                },
+                "error_x": error_bars(
+                    rows["ratio"], rows["ci_low"], rows["ci_high"], color=mark, thickness=2, width=6
+                ),
                 "customdata": rows[["Estimate (95 % CI)", "p"]].to_numpy(),
                 "hovertemplate": "<b>%{y}</b><br>" + name + " %{customdata[0]}<br>%{customdata[1]}"
                 "<extra></extra>",
@@ -627,14 +621,9 @@ def bcell_section(f: Filters, s: dict) -> None:
                 "showlegend": False,
                 "line": {"color": mark, "width": 2.5},
                 "marker": {"size": 8},
-                "error_y": {
-                    "type": "data",
-                    "symmetric": False,
-                    "array": (frame["q3"] - frame["median"]).to_numpy(),
-                    "arrayminus": (frame["median"] - frame["q1"]).to_numpy(),
-                    "color": mark,
-                    "thickness": 1.5,
-                },
+                "error_y": error_bars(
+                    frame["median"], frame["q1"], frame["q3"], color=mark, thickness=1.5
+                ),
                 "customdata": customdata(
                     frame["q1"], frame["q3"], [privacy.count(n) for n in frame["patients"]]
                 ),
@@ -713,13 +702,9 @@ def bcell_section(f: Filters, s: dict) -> None:
         "x": drawn["month"].to_numpy(),
         "y": drawn["repopulated_pct"].to_numpy(),
         "marker": {"color": "#0072B2"},
-        "error_y": {
-            "type": "data",
-            "symmetric": False,
-            "array": (drawn["ci_high"] - drawn["repopulated_pct"]).to_numpy(),
-            "arrayminus": (drawn["repopulated_pct"] - drawn["ci_low"]).to_numpy(),
-            "color": "#333333",
-        },
+        "error_y": error_bars(
+            drawn["repopulated_pct"], drawn["ci_low"], drawn["ci_high"], color="#333333"
+        ),
         "customdata": drawn["label"].to_numpy(),
         "hovertemplate": "month %{x}: %{y:.1f} % repopulated (%{customdata})<extra></extra>",
     }

@@ -118,6 +118,15 @@ def line_shape(axis: str, at: float, line: dict, panel: str = "") -> dict:
     }
 
 
+def error_bars(mid, low, high, **style) -> dict:
+    """A trace's asymmetric error bars from low to high around mid (pandas columns): plotly's
+    error_x / error_y."""
+    return {
+        "type": "data", "symmetric": False, "array": (high - mid).to_numpy(),
+        "arrayminus": (mid - low).to_numpy(), **style,
+    }
+
+
 def customdata(*columns) -> np.ndarray:
     """Columns of mixed types (numbers, labels) side by side as a trace's customdata: one array
     rather than a list of rows, which plotly walks and copies row by row (the same JSON)."""
